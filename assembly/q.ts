@@ -1,0 +1,75 @@
+// Q-format arithmetic shared by every kernel.
+//
+// A qI.F value is an i32 holding round(v · 2^F); the sign bit counts in I, I + F = 32.
+// Rounding rule, everywhere: round half away from zero.
+// Saturation rule, everywhere: results clamp to [INT32_MIN, INT32_MAX]; nothing wraps.
+// Formats are compile-time constants in every generated module, so the branches on
+// them below fold away after inlining.
+
+/** Clamps an i64 to [INT32_MIN, INT32_MAX]. */
+// @ts-ignore: decorator
+@inline export function sat_i32(x: i64): i32 {
+  if (x > <i64>i32.MAX_VALUE) return i32.MAX_VALUE;
+  if (x < <i64>i32.MIN_VALUE) return i32.MIN_VALUE;
+  return <i32>x;
+}
+
+/**
+ * x / 2^shift rounded half away from zero: (x + 2^(shift−1) − [x < 0]) >> shift.
+ * shift ≥ 1. Cannot overflow while |x| ≤ 2^63 − 2^shift, which every caller keeps
+ * (products of two i32 are ≤ 2^62; accumulators are pre-shifted to stay below 2^62 + 2^61).
+ */
+// @ts-ignore: decorator
+@inline export function round_shift_i64(x: i64, shift: i32): i64 {
+  return (x + (<i64>1 << (shift - 1)) - <i64>(<u64>x >> 63)) >> shift;
+}
+
+/**
+ * Rescales x from `from` to `to` fraction bits and narrows to i32, saturating.
+ * Dropping bits rounds half away from zero; adding bits saturates before shifting.
+ * x must satisfy round_shift_i64's bound when from > to.
+ */
+// @ts-ignore: decorator
+@inline export function q_rescale_sat(x: i64, from: i32, to: i32): i32 {
+  if (from > to) return sat_i32(round_shift_i64(x, from - to));
+  if (from == to) return sat_i32(x);
+  const shift = to - from;
+  if (x > (<i64>i32.MAX_VALUE >> shift)) return i32.MAX_VALUE;
+  if (x < (<i64>i32.MIN_VALUE >> shift)) return i32.MIN_VALUE;
+  return <i32>(x << shift);
+}
+
+/** a·b for a in q.fa, b in q.fb, result in q.fr; rounded, saturated. fa + fb > fr. |a·b| ≤ 2^62. */
+// @ts-ignore: decorator
+@inline export function q_mul_round_sat(a: i32, fa: i32, b: i32, fb: i32, fr: i32): i32 {
+  return q_rescale_sat(<i64>a * <i64>b, fa + fb, fr);
+}
+
+/** a + b, saturated. */
+// @ts-ignore: decorator
+@inline export function q_add_sat(a: i32, b: i32): i32 {
+  return sat_i32(<i64>a + <i64>b);
+}
+
+/** a − b, saturated. */
+// @ts-ignore: decorator
+@inline export function q_sub_sat(a: i32, b: i32): i32 {
+  return sat_i32(<i64>a - <i64>b);
+}
+
+/** Reads element i of an i32 buffer. */
+// @ts-ignore: decorator
+@inline export function ld(buffer: usize, i: i32): i32 {
+  return load<i32>(buffer + (<usize>i << 2));
+}
+
+/** Writes element i of an i32 buffer. */
+// @ts-ignore: decorator
+@inline export function st(buffer: usize, i: i32, value: i32): void {
+  store<i32>(buffer + (<usize>i << 2), value);
+}
+
+/** Sets n elements to zero (a loop: bulk memory is not on every microcontroller runtime). */
+export function q_zero(buffer: usize, n: i32): void {
+  for (let i = 0; i < n; i++) st(buffer, i, 0);
+}

@@ -1,0 +1,42 @@
+// Sigmoid activation: forward from the tanh table (lut.ts), backward from the output.
+//
+// σ(x) = (1 + tanh(x/2)) / 2, so one table serves both activations and sigmoid is
+// exact to twice the table's range. The generator folds the 1/2 into posMul.
+
+import { lut_tanh_q30 } from "./lut";
+import { ld, q_mul_round_sat, q_rescale_sat, st } from "./q";
+
+/** y = σ(x) for x in q.F, result in q.F (rounded half away from zero), always in [0, 1]. */
+// @ts-ignore: decorator
+@inline export function sigmoid_q(
+  x: i32, fracBits: i32, table: usize, entries: i32, limit: i64, posMul: i64, posShift: i32, hThirdQ30: i64,
+): i32 {
+  const ax = x < 0 ? -<i64>x : <i64>x;
+  const th = lut_tanh_q30(table, entries, ax, limit, posMul, posShift, hThirdQ30);
+  // (1 ± tanh) / 2 in q.31 is 2^30 ± tanh in q.30.
+  const half: i64 = 1 << 30;
+  return q_rescale_sat(x < 0 ? half - th : half + th, 31, fracBits);
+}
+
+/** a[j] = σ(z[j]) for n units. */
+export function sigmoid_forward(
+  z: usize, a: usize, n: i32, fracBits: i32,
+  table: usize, entries: i32, limit: i64, posMul: i64, posShift: i32, hThirdQ30: i64,
+): void {
+  for (let j = 0; j < n; j++) {
+    st(a, j, sigmoid_q(ld(z, j), fracBits, table, entries, limit, posMul, posShift, hThirdQ30));
+  }
+}
+
+/**
+ * dZ[j] = dA[j] · y[j](1 − y[j]), from the output y (q.F); dA, dZ in q.G.
+ * |y| ≤ 2^31 and |1 − y| ≤ 2^31 + 2^F, so the product stays below 2^63.
+ */
+export function sigmoid_backward(y: usize, dA: usize, dZ: usize, n: i32, fracBits: i32, gradFracBits: i32): void {
+  const one = <i64>1 << fracBits;
+  for (let j = 0; j < n; j++) {
+    const yj = <i64>ld(y, j);
+    const slope = q_rescale_sat(yj * (one - yj), 2 * fracBits, fracBits);
+    st(dZ, j, q_mul_round_sat(ld(dA, j), gradFracBits, slope, fracBits, gradFracBits));
+  }
+}

@@ -1,0 +1,201 @@
+// The qfirm command line. Exit codes: 0 success, 1 a check failed, 2 bad usage or
+// a bad spec (one line naming the field; no stack trace; nothing written).
+
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { Command, CommanderError, InvalidArgumentError } from "commander";
+import { ArtifactError, writeArtifacts } from "./artifacts.js";
+import { buildModel } from "./build.js";
+import { ROOT, TARGETS, type Target } from "./compile.js";
+import { Firmware } from "./driver.js";
+import { formatName, parseFormat, QRangeError } from "./format.js";
+import { measureLut } from "./lut_error.js";
+import type { Model } from "./model.js";
+import { NOTE_FIGURES } from "./notes.js";
+import { allQuantities, compare, type ParityRow } from "./parity.js";
+import { trace as referenceTrace } from "./reference/network.js";
+import { parseSpecText, SpecError } from "./spec.js";
+import { num, percent, printed, relative, renderTable } from "./table.js";
+
+export const EXAMPLE_SPEC = join(ROOT, "examples", "documented-example.json");
+
+/** A bad command line: exit 2 with one line. */
+class UsageError extends Error {}
+
+async function loadSpec(path: string): Promise<Model> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (error) {
+    throw new UsageError(`${path}: cannot read (${(error as NodeJS.ErrnoException).code ?? "error"})`);
+  }
+  return parseSpecText(text, path);
+}
+
+function parseTarget(value: string): Target {
+  if (!(TARGETS as readonly string[]).includes(value)) {
+    throw new InvalidArgumentError(`"${value}" is not one of ${TARGETS.join(", ")}`);
+  }
+  return value as Target;
+}
+
+function parseNumbers(value: string): number[] {
+  const numbers = value.split(",").map((s) => Number(s.trim()));
+  if (value.trim() === "" || numbers.some((n) => Number.isNaN(n))) {
+    throw new InvalidArgumentError(`"${value}" is not a comma-separated list of numbers`);
+  }
+  return numbers;
+}
+
+interface ParityReport {
+  name: string;
+  rows: (ParityRow & { notes?: string })[];
+  worstGradient: ParityRow;
+  ok: boolean;
+}
+
+function worstOf(rows: ParityRow[]): ParityRow {
+  const gradients = rows.filter((r) => r.kind === "gradient");
+  return gradients.reduce((worst, r) => (r.relError > worst.relError ? r : worst), gradients[0]);
+}
+
+async function runParity(model: Model, input: number[], target: number[], withNotes: boolean): Promise<ParityReport> {
+  const built = await buildModel(model);
+  const firmware = await Firmware.load(built.wasm, built.manifest);
+  const module = firmware.trace(input, target);
+  const reference = referenceTrace(model, model.weights, input, target);
+  const quantities = withNotes ? NOTE_FIGURES : allQuantities(model);
+  const rows = compare(quantities, reference, module, built.manifest).map((row, i) =>
+    withNotes ? { ...row, notes: printed(NOTE_FIGURES[i].printed, NOTE_FIGURES[i].places) } : row,
+  );
+  return { name: model.name, rows, worstGradient: worstOf(rows), ok: rows.every((r) => r.ok) };
+}
+
+function printReport(report: ParityReport, model: Model, json: boolean): void {
+  if (json) {
+    console.log(JSON.stringify(report, null, 2));
+    return;
+  }
+  const withNotes = report.rows.some((r) => r.notes !== undefined);
+  const header = ["quantity", ...(withNotes ? ["notes"] : []), "float64", "module", "rel error", "LSBs", ""];
+  const rows = report.rows.map((r) => [
+    r.label,
+    ...(withNotes ? [r.notes!] : []),
+    num(r.reference),
+    num(r.module),
+    relative(r.relError),
+    r.lsbError.toFixed(1),
+    r.ok ? "ok" : "FAIL",
+  ]);
+  console.log(`${report.name}: ${formatName(model.format)} values, ${formatName(model.gradFormat)} gradients`);
+  console.log(renderTable(header, rows));
+  const w = report.worstGradient;
+  console.log(`worst gradient error: ${percent(w.relError)} (${w.label}, ${w.lsbError.toFixed(1)} LSBs)`);
+  console.log(report.ok ? "parity: ok" : "parity: FAILED");
+}
+
+export function program(): Command {
+  const cli = new Command("qfirm")
+    .description("Fixed-point WebAssembly firmware that runs and trains small neural networks")
+    .exitOverride()
+    .configureOutput({ outputError: (text, write) => write(text.split("\n")[0] + "\n") });
+
+  cli
+    .command("build")
+    .description("build SPEC into DIR/model.wasm and DIR/model.json")
+    .argument("<spec>", "the model's JSON spec")
+    .requiredOption("--out <dir>", "the output folder (written whole or not at all)")
+    .option("--target <target>", `code restrictions: ${TARGETS.join(" (wasm3, WAMR), ")}`, parseTarget, "mcu")
+    .action(async (specPath: string, options: { out: string; target: Target }) => {
+      const model = await loadSpec(specPath);
+      const built = await buildModel(model, options.target);
+      await writeArtifacts(options.out, {
+        "model.wasm": built.wasm,
+        "model.json": JSON.stringify(built.manifest, null, 2) + "\n",
+      });
+      const m = built.manifest;
+      console.log(
+        `${options.out}/model.wasm: ${m.module.bytes} bytes, ${m.paramCount} params, ` +
+          `${m.memory.bytesUsed} bytes of linear memory (${m.memory.pages} page${m.memory.pages > 1 ? "s" : ""})`,
+      );
+    });
+
+  cli
+    .command("check")
+    .description("run the module against the float64 reference on the spec's sample (or --input/--target)")
+    .argument("<spec>", "the model's JSON spec")
+    .option("--input <numbers>", "comma-separated input values", parseNumbers)
+    .option("--target <numbers>", "comma-separated target values", parseNumbers)
+    .option("--json", "print the report as JSON")
+    .action(async (specPath: string, options: { input?: number[]; target?: number[]; json?: boolean }) => {
+      const model = await loadSpec(specPath);
+      const input = options.input ?? model.sample?.input;
+      const target = options.target ?? model.sample?.target;
+      if (!input || !target) throw new UsageError(`${specPath}: no sample in the spec; give --input and --target`);
+      const report = await runParity(model, input, target, false);
+      printReport(report, model, options.json ?? false);
+      if (!report.ok) process.exitCode = 1;
+    });
+
+  cli
+    .command("example")
+    .description("the documented example end to end: the notes' figures, float64, and the module")
+    .option("--json", "print the report as JSON")
+    .action(async (options: { json?: boolean }) => {
+      const model = await loadSpec(EXAMPLE_SPEC);
+      const report = await runParity(model, model.sample!.input, model.sample!.target, true);
+      printReport(report, model, options.json ?? false);
+      if (!report.ok) process.exitCode = 1;
+    });
+
+  cli
+    .command("lut-error")
+    .description("maximum error of the table sigmoid and tanh against Math over a dense sweep")
+    .option("--format <qI.F>", "the values' format", "q8.24")
+    .option("--entries <n>", "table entries", (v) => Number.parseInt(v, 10), 256)
+    .option("--range <x>", "the table spans tanh on [0, range]", Number.parseFloat, 8)
+    .action(async (options: { format: string; entries: number; range: number }) => {
+      const format = parseFormat(options.format);
+      if (typeof format === "string") throw new UsageError(`--format: ${format}`);
+      // The same rules as a spec's lut.
+      const spec = { name: "lut", format: options.format, inputs: 1, layers: [{ units: 1, activation: "tanh" }], init: { seed: 0 }, lut: { entries: options.entries, range: options.range } };
+      parseSpecText(JSON.stringify(spec));
+      const lut = { entries: options.entries, range: options.range };
+      const result = await measureLut(format.fracBits, lut);
+      console.log(`table: ${lut.entries} entries of tanh over [0, ${lut.range}] (${lut.entries * 4} bytes), values ${options.format}`);
+      const rows = (["sigmoid", "tanh"] as const).map((name) => {
+        const r = result[name];
+        return [name, r.maxError.toExponential(2), r.lsbs.toFixed(2), num(r.at), r.monotonic ? "yes" : "NO", String(r.points)];
+      });
+      console.log(renderTable(["function", "max |error|", "LSBs", "at x", "monotonic", "points"], rows));
+    });
+
+  return cli;
+}
+
+/** One line for the errors a user can cause; anything else is a bug and keeps its stack. */
+function userMessage(error: unknown): string | undefined {
+  if (error instanceof SpecError || error instanceof QRangeError || error instanceof UsageError || error instanceof ArtifactError) {
+    return error.message.split("\n")[0];
+  }
+  return undefined;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await program().parseAsync(argv, { from: "user" });
+    return typeof process.exitCode === "number" ? process.exitCode : 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.exitCode === 0 ? 0 : 2;
+    }
+    const message = userMessage(error);
+    if (message !== undefined) {
+      console.error(`qfirm: ${message}`);
+      return 2;
+    }
+    console.error(`qfirm: internal error: ${error instanceof Error ? error.message : String(error)}`);
+    if (process.env.QFIRM_DEBUG) console.error(error);
+    return 1;
+  }
+}

@@ -1,0 +1,105 @@
+// AssemblyScript entry → WebAssembly: asc's in-process API with the options in
+// asconfig.json, then binaryen places the data segments, optimizes, validates and
+// checks what microcontroller runtimes need: no import, no float instruction.
+
+import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import asc from "assemblyscript/asc";
+import binaryen from "binaryen";
+import type { DataSegment } from "./codegen.js";
+
+/** The package folder (holding asconfig.json and assembly/), from src/ or dist/src/. */
+export const ROOT = findRoot(dirname(fileURLToPath(import.meta.url)));
+const ENTRY = "assembly/__model__.ts";
+
+export const TARGETS = ["mcu", "web"] as const;
+export type Target = (typeof TARGETS)[number];
+
+/** Features each target may use: wasm3 and WAMR run MVP plus these. */
+const TARGET_FEATURES: Record<Target, number> = {
+  mcu: binaryen.Features.MVP | binaryen.Features.MutableGlobals | binaryen.Features.SignExt,
+  web: binaryen.Features.MVP | binaryen.Features.MutableGlobals | binaryen.Features.SignExt | binaryen.Features.BulkMemory,
+};
+
+function findRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, "asconfig.json"))) return dir;
+    if (dirname(dir) === dir) throw new Error(`asconfig.json not found above ${from}`);
+  }
+}
+
+export class CompileError extends Error {
+  override name = "CompileError";
+}
+
+export interface CompileInput {
+  source: string;
+  segments: DataSegment[];
+  /** Where the generator's buffers end: AssemblyScript's own data goes after. */
+  memoryEnd: number;
+  pages: number;
+  target?: Target;
+}
+
+export async function compileModule(input: CompileInput): Promise<Uint8Array<ArrayBuffer>> {
+  const target = input.target ?? "mcu";
+  const outputs = new Map<string, Uint8Array>();
+  const { error, stderr } = await asc.main(
+    [
+      ENTRY,
+      "--baseDir", ROOT,
+      "--config", "asconfig.json",
+      "--target", target,
+      "--outFile", "model.wasm",
+      "--memoryBase", String(input.memoryEnd),
+      "--initialMemory", String(input.pages),
+    ],
+    {
+      readFile: async (name, baseDir) => {
+        const path = resolve(baseDir, name);
+        if (path === join(ROOT, ENTRY)) return input.source;
+        return readFile(path, "utf8").catch(() => null);
+      },
+      writeFile: (name, contents) => {
+        outputs.set(name, typeof contents === "string" ? new TextEncoder().encode(contents) : contents);
+      },
+      listFiles: () => [],
+    },
+  );
+  if (error) throw new CompileError(`asc: ${error.message}\n${stderr.toString()}`);
+  const bytes = outputs.get("model.wasm");
+  if (!bytes) throw new CompileError("asc wrote no module");
+  return finish(bytes, input, target);
+}
+
+function finish(bytes: Uint8Array, input: CompileInput, target: Target): Uint8Array<ArrayBuffer> {
+  const module = binaryen.readBinary(bytes);
+  try {
+    module.setFeatures(TARGET_FEATURES[target]);
+    const segments = input.segments.map(({ offset, words }) => ({
+      offset: module.i32.const(offset),
+      data: new Uint8Array(words.buffer, words.byteOffset, words.byteLength),
+      passive: false,
+    }));
+    // The module never grows its memory, so the maximum is the initial size.
+    module.setMemory(input.pages, input.pages, null, segments, false, false, "0");
+    binaryen.setOptimizeLevel(3);
+    binaryen.setShrinkLevel(2);
+    module.optimize();
+    if (!module.validate()) throw new CompileError("binaryen: the module does not validate");
+    checkStandalone(module);
+    return new Uint8Array(module.emitBinary());
+  } finally {
+    module.dispose();
+  }
+}
+
+/** No import (no host access at all) and no float instruction. */
+function checkStandalone(module: binaryen.Module): void {
+  const text = module.emitText();
+  if (/\(import /.test(text)) throw new CompileError("the module imports from the host");
+  const float = /\bf(32|64)\.[a-z_]+/.exec(text);
+  if (float) throw new CompileError(`the module contains a float instruction (${float[0]})`);
+}

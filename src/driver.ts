@@ -1,0 +1,151 @@
+// Loads a module with @assemblyscript/loader and reads and writes its buffers as
+// floats, using the manifest's formats. Every write is checked: wrong lengths, NaN,
+// ±Infinity and values outside the format's range are errors (QRangeError), never
+// silently wrapped or saturated.
+
+import { instantiate } from "@assemblyscript/loader";
+import { fromQ, QRangeError, toQ } from "./format.js";
+import type { Manifest } from "./manifest.js";
+import type { LayerWeights } from "./model.js";
+import type { Trace } from "./reference/network.js";
+
+/** ABI v1 exports: every parameter and result is an i32. */
+export interface ModuleExports extends Record<string, unknown> {
+  memory: WebAssembly.Memory;
+  input_ptr(): number;
+  output_ptr(): number;
+  target_ptr(): number;
+  params_ptr(): number;
+  grads_ptr(): number;
+  forward(): void;
+  loss(): number;
+  zero_grad(): void;
+  backward(): void;
+  step(): void;
+  set_learning_rate(q: number): void;
+  train_step(): number;
+}
+
+
+export class Firmware {
+  private constructor(
+    readonly exports: ModuleExports,
+    readonly manifest: Manifest,
+  ) {}
+
+  static async load(wasm: Uint8Array, manifest: Manifest): Promise<Firmware> {
+    const { exports } = await instantiate<ModuleExports>(wasm, {});
+    return new Firmware(exports, manifest);
+  }
+
+  /** A fresh view each time: views of a memory stay valid only until it grows. */
+  private get words(): Int32Array {
+    return new Int32Array(this.exports.memory.buffer);
+  }
+
+  private read(offset: number, length: number, fracBits: number): number[] {
+    return Array.from(this.words.subarray(offset / 4, offset / 4 + length), (q) => fromQ(q, fracBits));
+  }
+
+  private write(offset: number, values: ArrayLike<number>, length: number, fracBits: number, what: string): void {
+    if (values.length !== length) {
+      throw new QRangeError(`${what}: has ${values.length} values; the model takes ${length}`);
+    }
+    const q = Int32Array.from({ length }, (_, i) => toQ(values[i], fracBits, `${what}[${i}]`));
+    this.words.set(q, offset / 4);
+  }
+
+  setInput(values: ArrayLike<number>): void {
+    const m = this.manifest;
+    this.write(m.buffers.input, values, m.inputs, m.format.fracBits, "input");
+  }
+
+  setTarget(values: ArrayLike<number>): void {
+    const m = this.manifest;
+    this.write(m.buffers.target, values, m.outputs, m.format.fracBits, "target");
+  }
+
+  output(): number[] {
+    const m = this.manifest;
+    return this.read(m.buffers.output, m.outputs, m.format.fracBits);
+  }
+
+  forward(): void {
+    this.exports.forward();
+  }
+
+  loss(): number {
+    return fromQ(this.exports.loss(), this.manifest.loss.fracBits);
+  }
+
+  zeroGrad(): void {
+    this.exports.zero_grad();
+  }
+
+  backward(): void {
+    this.exports.backward();
+  }
+
+  step(): void {
+    this.exports.step();
+  }
+
+  /** zero_grad, forward, backward, step; the loss before the update. */
+  trainStep(): number {
+    return fromQ(this.exports.train_step(), this.manifest.loss.fracBits);
+  }
+
+  setLearningRate(value: number): void {
+    this.exports.set_learning_rate(toQ(value, this.manifest.learningRate.fracBits, "learningRate"));
+  }
+
+  params(): LayerWeights[] {
+    return this.tensors("offset", "fracBits");
+  }
+
+  grads(): LayerWeights[] {
+    return this.tensors("gradOffset", "gradFracBits");
+  }
+
+  setParams(weights: LayerWeights[]): void {
+    const tensors = this.manifest.params;
+    tensors.forEach((t) => {
+      const values = t.kind === "weight" ? weights[t.layer]?.weight?.flat() : weights[t.layer]?.bias;
+      this.write(t.offset, values ?? [], t.shape.reduce((a, b) => a * b), t.fracBits, `params[${t.layer}].${t.kind}`);
+    });
+  }
+
+  private tensors(offset: "offset" | "gradOffset", fracBits: "fracBits" | "gradFracBits"): LayerWeights[] {
+    const layers: LayerWeights[] = [];
+    for (const t of this.manifest.params) {
+      const flat = this.read(t[offset], t.shape.reduce((a, b) => a * b), t[fracBits]);
+      const layer = (layers[t.layer] ??= { weight: [], bias: [] });
+      if (t.kind === "bias") layer.bias = flat;
+      else layer.weight = Array.from({ length: t.shape[0] }, (_, i) => flat.slice(i * t.shape[1], (i + 1) * t.shape[1]));
+    }
+    return layers;
+  }
+
+  /** Forward, loss and a fresh backward for one sample, in the float64 reference's shape. */
+  trace(input: ArrayLike<number>, target: ArrayLike<number>): Trace {
+    this.setInput(input);
+    this.setTarget(target);
+    this.forward();
+    const loss = this.loss();
+    this.zeroGrad();
+    this.backward();
+    const m = this.manifest;
+    const F = m.format.fracBits;
+    const G = m.gradFormat.fracBits;
+    const units = m.scratch.map((_, l) => m.params[2 * l].shape[1]); // layer l's weight is tensor 2l
+    return {
+      z: m.scratch.map((s, l) => this.read(s.z, units[l], F)),
+      a: m.scratch.map((s, l) => this.read(s.a, units[l], F)),
+      output: this.output(),
+      loss,
+      dA: m.scratch.map((s, l) => this.read(s.dA, units[l], G)),
+      dZ: m.scratch.map((s, l) => this.read(s.dZ, units[l], G)),
+      grads: this.grads(),
+    };
+  }
+}

@@ -1,0 +1,37 @@
+// The tanh table and the constants that index it (assembly/lut.ts explains the scheme).
+// Computed here, where Math.tanh exists, and emitted as static data: the module
+// itself never needs a float.
+
+import type { LutConfig } from "./model.js";
+
+export const LUT_FRAC_BITS = 30;
+
+/** Entry i = tanh(i·h) in q2.30, h = range / (entries − 1). */
+export function tanhTable(lut: LutConfig): number[] {
+  const h = lut.range / (lut.entries - 1);
+  return Array.from({ length: lut.entries }, (_, i) => Math.round(Math.tanh(i * h) * 2 ** LUT_FRAC_BITS));
+}
+
+/** What lut_tanh_q30 needs for one argument scale (1 for tanh, ½ for sigmoid) and input format. */
+export interface LutIndexing {
+  /** |x| ≥ limit (q.F) reads the last entry. */
+  limit: bigint;
+  /** position in entries, q.30 = (|x| · posMul) >> posShift. */
+  posMul: bigint;
+  posShift: number;
+  /** h/3 in q.30. */
+  hThirdQ30: bigint;
+}
+
+export function lutIndexing(lut: LutConfig, fracBits: number, argScale: number): LutIndexing {
+  const h = lut.range / (lut.entries - 1);
+  const limit = BigInt(Math.ceil((lut.range / argScale) * 2 ** fracBits));
+  // Exact: position (q.30) per unit of |x| (q.F) is argScale / h · 2^(30 − F).
+  const rate = (argScale / h) * 2 ** (LUT_FRAC_BITS - fracBits);
+  // |x| never exceeds 2^31 nor `limit`; keep |x|·posMul below 2^62.
+  const maxAbs = Math.min(Number(limit), 2 ** 31);
+  const posShift = Math.max(0, Math.min(62, Math.floor(Math.log2(2 ** 62 / (maxAbs * rate)))));
+  const posMul = BigInt(Math.round(rate * 2 ** posShift));
+  const hThirdQ30 = BigInt(Math.round((h / 3) * 2 ** LUT_FRAC_BITS));
+  return { limit, posMul, posShift, hThirdQ30 };
+}

@@ -1,0 +1,57 @@
+// Measures the table activations against Math over a dense sweep, through the probe
+// module (the real fixed-point code, not a model of it).
+
+import { buildProbe } from "./probe.js";
+import type { LutConfig } from "./model.js";
+
+export interface SweepResult {
+  maxError: number;
+  /** Where the error peaks. */
+  at: number;
+  /** maxError in units of the format's LSB. */
+  lsbs: number;
+  monotonic: boolean;
+  points: number;
+}
+
+export interface LutError {
+  sigmoid: SweepResult;
+  tanh: SweepResult;
+}
+
+export function sigmoidMath(x: number): number {
+  return x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
+}
+
+/**
+ * Sweeps x over [−reach, reach] (reach: past where each function saturates in the
+ * table, 2·range + 4 for sigmoid and range + 4 for tanh) with `points` evenly spaced
+ * Q values, each compared with Math in float64.
+ */
+export async function measureLut(fracBits: number, lut: LutConfig, points = 1 << 21): Promise<LutError> {
+  const probe = await buildProbe(fracBits, lut);
+  const sweep = (fn: (q: number) => number, exact: (x: number) => number, reach: number): SweepResult => {
+    const scale = 2 ** fracBits;
+    const lo = -Math.round(Math.min(reach * scale, 2 ** 31));
+    const stride = Math.max(1, Math.floor((-2 * lo) / points));
+    const result: SweepResult = { maxError: 0, at: 0, lsbs: 0, monotonic: true, points: 0 };
+    let previous = -Infinity;
+    for (let q = lo; q <= -lo && q <= 2 ** 31 - 1; q += stride) {
+      const y = fn(q);
+      if (y < previous) result.monotonic = false;
+      previous = y;
+      const error = Math.abs(y / scale - exact(q / scale));
+      if (error > result.maxError) {
+        result.maxError = error;
+        result.at = q / scale;
+      }
+      result.points++;
+    }
+    result.lsbs = result.maxError * scale;
+    return result;
+  };
+  return {
+    sigmoid: sweep((q) => probe.sigmoid(q), sigmoidMath, 2 * lut.range + 4),
+    tanh: sweep((q) => probe.tanh(q), Math.tanh, lut.range + 4),
+  };
+}

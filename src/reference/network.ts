@@ -1,0 +1,130 @@
+// The float64 reference for a whole Model: the per-op references composed into a
+// forward pass, the loss, a backward pass and an SGD step, for one sample.
+//
+// Indexing: layer l is model.layers[l] (0-based). z[l] and a[l] are its
+// pre-activation and activation; a[last] is the output ŷ. In the notes' notation
+// z_{j-k} is z[k-1][j-1], y_{j-k} is a[k-1][j-1], W_{ij-k} is params[k-1].weight[i-1][j-1].
+
+import { fanInOf, outputsOf, type Activation, type LayerWeights, type LossType, type Model } from "../model.js";
+import { dense_backward, dense_forward } from "./dense.js";
+import { linear_backward, linear_forward } from "./linear.js";
+import { loss_l2, loss_l2_backward } from "./loss_l2.js";
+import { relu_backward, relu_forward } from "./relu.js";
+import { sgd_step } from "./sgd.js";
+import { sigmoid_backward, sigmoid_forward } from "./sigmoid.js";
+import { tanh_backward, tanh_forward } from "./tanh.js";
+
+export interface ActivationReference {
+  forward(z: number[]): number[];
+  /** dZ from the layer's OUTPUT y and dA = ∂L/∂y. */
+  backward(y: number[], dA: number[]): number[];
+}
+
+export interface LossReference {
+  loss(yHat: number[], y: number[]): number;
+  /** ∂L/∂ŷ. */
+  backward(yHat: number[], y: number[]): number[];
+}
+
+// Ops without a reference yet are simply absent. softmax with cross_entropy will
+// want a fused ∂L/∂z = ŷ − y on the last layer; give LossReference an optional
+// hook for it then, rather than a softmax Jacobian here.
+const ACTIVATION_REFERENCES: Partial<Record<Activation, ActivationReference>> = {
+  sigmoid: { forward: sigmoid_forward, backward: sigmoid_backward },
+  tanh: { forward: tanh_forward, backward: tanh_backward },
+  relu: { forward: relu_forward, backward: relu_backward },
+  linear: { forward: linear_forward, backward: linear_backward },
+};
+
+const LOSS_REFERENCES: Partial<Record<LossType, LossReference>> = {
+  l2: { loss: loss_l2, backward: loss_l2_backward },
+};
+
+export function activationReference(name: Activation): ActivationReference {
+  const reference = ACTIVATION_REFERENCES[name];
+  if (!reference) throw new Error(`activation "${name}" has no reference yet`);
+  return reference;
+}
+
+export function lossReference(name: LossType): LossReference {
+  const reference = LOSS_REFERENCES[name];
+  if (!reference) throw new Error(`loss "${name}" has no reference yet`);
+  return reference;
+}
+
+export interface Trace {
+  /** z[l]: layer l's pre-activation. */
+  z: number[][];
+  /** a[l]: layer l's activation; a[last] is the output. */
+  a: number[][];
+  /** The output ŷ (the same values as a[last]). */
+  output: number[];
+  loss: number;
+  /** dA[l] = ∂L/∂a[l]; dA[last] = ∂L/∂ŷ. */
+  dA: number[][];
+  /** dZ[l] = ∂L/∂z[l] (= ∂L/∂bias of layer l). */
+  dZ: number[][];
+  /** grads[l]: ∂L/∂weight and ∂L/∂bias of layer l, shaped like params[l]. */
+  grads: LayerWeights[];
+}
+
+export function forward(model: Model, params: LayerWeights[], input: number[]): { z: number[][]; a: number[][] } {
+  checkParams(model, params);
+  if (input.length !== model.inputs) {
+    throw new Error(`input has ${input.length} entries, the model has ${model.inputs} inputs`);
+  }
+  const z: number[][] = [];
+  const a: number[][] = [];
+  model.layers.forEach((layer, l) => {
+    z.push(dense_forward(l === 0 ? input : a[l - 1], params[l]));
+    a.push(activationReference(layer.activation).forward(z[l]));
+  });
+  return { z, a };
+}
+
+/** Forward, loss and backward for one sample. */
+export function trace(model: Model, params: LayerWeights[], input: number[], target: number[]): Trace {
+  const loss = lossReference(model.loss.type);
+  if (target.length !== outputsOf(model)) {
+    throw new Error(`target has ${target.length} entries, the model has ${outputsOf(model)} outputs`);
+  }
+  const { z, a } = forward(model, params, input);
+  const last = model.layers.length - 1;
+  const output = a[last];
+
+  const dA: number[][] = new Array(model.layers.length);
+  const dZ: number[][] = new Array(model.layers.length);
+  const grads: LayerWeights[] = new Array(model.layers.length);
+  dA[last] = loss.backward(output, target);
+  for (let l = last; l >= 0; l--) {
+    dZ[l] = activationReference(model.layers[l].activation).backward(a[l], dA[l]);
+    const { dW, dB, dX } = dense_backward(l === 0 ? input : a[l - 1], params[l], dZ[l]);
+    grads[l] = { weight: dW, bias: dB };
+    if (l > 0) dA[l - 1] = dX;
+  }
+  return { z, a, output, loss: loss.loss(output, target), dA, dZ, grads };
+}
+
+/** One SGD step on one sample; `loss` is the loss before the update. */
+export function trainStep(
+  model: Model,
+  params: LayerWeights[],
+  input: number[],
+  target: number[],
+): { loss: number; params: LayerWeights[] } {
+  const t = trace(model, params, input, target);
+  return { loss: t.loss, params: sgd_step(params, t.grads, model.learningRate) };
+}
+
+function checkParams(model: Model, params: LayerWeights[]): void {
+  if (params.length !== model.layers.length) {
+    throw new Error(`params have ${params.length} layers, the model has ${model.layers.length}`);
+  }
+  model.layers.forEach((layer, l) => {
+    const { weight, bias } = params[l];
+    const fanIn = fanInOf(model, l);
+    if (weight.length !== fanIn || weight.some((row) => row.length !== layer.units) || bias.length !== layer.units) {
+      throw new Error(`params of layer ${l} are not ${fanIn}×${layer.units} weights and ${layer.units} biases`);
+    }
+  });
+}

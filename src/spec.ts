@@ -1,0 +1,734 @@
+// Spec v1: parse, validate and normalize a JSON spec into a Model.
+//
+// Two passes. The JSON Schema (SPEC_SCHEMA, checked by ajv) settles every field's
+// type, range and spelling; the semantic pass then checks what a schema cannot:
+// shapes against `inputs` and `layers`, values against the Q format, the
+// activation/loss pairings and the memory budget. Either pass throws the FIRST
+// problem as a one-line SpecError naming the field, e.g.
+// `layers[1].activation: "swish" is not one of sigmoid, tanh, relu, linear, softmax`.
+//
+// Everything here is linear in the size of the spec: a weights array of many
+// megabytes is walked once by ajv and once by the range check, and an error message
+// only ever previews a few values of it.
+
+import { Ajv, type ErrorObject, type SchemaObject } from "ajv";
+import { formatName, lsb, parseFormat, rangeOf, toQ } from "./format.js";
+import { ACTIVATIONS, LOSSES, type LayerWeights, type Model, type QFormat, type Sample } from "./model.js";
+
+export class SpecError extends Error {
+  override name = "SpecError";
+  constructor(
+    /** Where: `layers[1].activation`, `weights[0].weight[2][1]`, `(root)`, `(json)`. */
+    readonly path: string,
+    /** What is wrong, one line. */
+    readonly problem: string,
+  ) {
+    super(`${path}: ${problem}`);
+  }
+}
+
+export const DEFAULT_FORMAT = "q8.24";
+export const DEFAULT_LOSS = { type: "l2" } as const;
+export const DEFAULT_HUBER_DELTA = 1.0;
+export const DEFAULT_LEARNING_RATE = 0.01;
+export const DEFAULT_LUT = { entries: 256, range: 8 } as const;
+/**
+ * Gradients get 4 more fraction bits than the values (at most 30): a per-sample
+ * gradient is a product of activations and derivatives ≤ 1, so it is smaller than
+ * the values it comes from. In the documented example the smallest gradient,
+ * 2.8e-5, is then 7,500 LSBs of q4.28 instead of 470 of q8.24.
+ */
+export const GRAD_EXTRA_FRAC_BITS = 4;
+/** 1024 wasm pages: what the generated module may ask for, and what small hosts can give. */
+export const MAX_MEMORY_BYTES = 64 * 1024 * 1024;
+/** Words of memory the module needs beyond its tensors (stack, scratch, alignment). */
+const MEMORY_SLACK_WORDS = 1024;
+
+const NAME_PATTERN = "^[A-Za-z][A-Za-z0-9_-]{0,63}$";
+const FORMAT_PATTERN = "^q[0-9]+\\.[0-9]+$";
+/** What a failed `pattern` means, in words; keyed by the pattern. */
+const PATTERN_PROBLEMS: Record<string, string> = {
+  [NAME_PATTERN]: "is not a name: a letter, then at most 63 letters, digits, '_' or '-'",
+  [FORMAT_PATTERN]: 'is not a format like "q8.24"',
+};
+
+const numberArray = { type: "array", items: { type: "number" } };
+
+/** JSON Schema (draft-07) of spec v1. The semantic checks in parseSpec come on top of it. */
+export const SPEC_SCHEMA: SchemaObject = {
+  $schema: "http://json-schema.org/draft-07/schema#",
+  title: "qfirm spec, version 1",
+  type: "object",
+  additionalProperties: false,
+  required: ["name", "inputs", "layers"],
+  properties: {
+    name: {
+      description: "Names the module and its files; usable as a C identifier prefix ('-' becomes '_').",
+      type: "string",
+      pattern: NAME_PATTERN,
+    },
+    format: {
+      description: `qI.F for inputs, outputs, activations and params: I + F = 32, F from 1 to 30. Default "${DEFAULT_FORMAT}".`,
+      type: "string",
+      pattern: FORMAT_PATTERN,
+    },
+    gradFormat: {
+      description: `qI.F for gradients and backward-pass deltas. Default: format with ${GRAD_EXTRA_FRAC_BITS} more fraction bits, at most 30.`,
+      type: "string",
+      pattern: FORMAT_PATTERN,
+    },
+    inputs: { description: "Number of inputs.", type: "integer", minimum: 1 },
+    layers: {
+      description: "Dense layers, input to output.",
+      type: "array",
+      minItems: 1,
+      items: {
+        type: "object",
+        additionalProperties: false,
+        required: ["units", "activation"],
+        properties: {
+          units: { description: "Number of units (outputs) of the layer.", type: "integer", minimum: 1 },
+          activation: {
+            description: '"softmax" only on the last layer, with loss "cross_entropy".',
+            type: "string",
+            enum: [...ACTIVATIONS],
+          },
+        },
+      },
+    },
+    loss: {
+      description: 'Per-sample loss, summed over the outputs. Default { "type": "l2" }.',
+      type: "object",
+      additionalProperties: false,
+      required: ["type"],
+      properties: {
+        type: { type: "string", enum: [...LOSSES] },
+        delta: {
+          description: `Huber only: where the loss turns from quadratic to linear. Default ${DEFAULT_HUBER_DELTA}.`,
+          type: "number",
+          exclusiveMinimum: 0,
+        },
+      },
+    },
+    optimizer: {
+      description: `Default { "type": "sgd", "learningRate": ${DEFAULT_LEARNING_RATE} }.`,
+      type: "object",
+      additionalProperties: false,
+      required: ["type", "learningRate"],
+      properties: {
+        type: { type: "string", enum: ["sgd"] },
+        learningRate: { description: "At least one LSB of format.", type: "number", exclusiveMinimum: 0 },
+      },
+    },
+    lut: {
+      description: `Sigmoid and tanh tables: entries values of tanh on [0, range]; range / (entries − 1) ≤ 1. Default ${JSON.stringify(DEFAULT_LUT)}.`,
+      type: "object",
+      additionalProperties: false,
+      required: ["entries", "range"],
+      properties: {
+        entries: { type: "integer", minimum: 8, maximum: 4096 },
+        range: { type: "number", exclusiveMinimum: 0, maximum: 32 },
+      },
+    },
+    weights: {
+      description: "One entry per layer; weight[i][j] from input i to unit j (fanIn × units), bias[j]. Exclusive with init.",
+      type: "array",
+      items: {
+        type: "object",
+        additionalProperties: false,
+        required: ["weight", "bias"],
+        properties: {
+          weight: { type: "array", items: numberArray },
+          bias: numberArray,
+        },
+      },
+    },
+    init: {
+      description: "Seeded Glorot-uniform initialisation (see initWeights). Exclusive with weights.",
+      type: "object",
+      additionalProperties: false,
+      required: ["seed"],
+      properties: { seed: { type: "integer", minimum: 0, maximum: 4294967295 } },
+    },
+    sample: {
+      description: "One input and its target, for `qfirm check` and the module's initial buffers.",
+      type: "object",
+      additionalProperties: false,
+      required: ["input", "target"],
+      properties: { input: numberArray, target: numberArray },
+    },
+  },
+  oneOf: [{ required: ["weights"] }, { required: ["init"] }],
+};
+
+/** The spec as the schema guarantees it, before defaults. */
+interface RawSpec {
+  name: string;
+  format?: string;
+  gradFormat?: string;
+  inputs: number;
+  layers: { units: number; activation: Model["layers"][number]["activation"] }[];
+  loss?: { type: Model["loss"]["type"]; delta?: number };
+  optimizer?: { type: "sgd"; learningRate: number };
+  lut?: { entries: number; range: number };
+  weights?: LayerWeights[];
+  init?: { seed: number };
+  sample?: Sample;
+}
+
+type Validate = ReturnType<Ajv["compile"]>;
+let validators: { spec: Validate; fields: Validate } | undefined;
+
+function validateSchema(value: unknown): void {
+  validators ??= compileValidators();
+  if (validators.spec(value)) return;
+  let errors = validators.spec.errors ?? [];
+  // ajv checks the root oneOf (weights or init) before the type and the fields, so
+  // `[]` would pass both branches and `{}` would first lack "weights". Field errors
+  // come first; only a spec that is otherwise valid hears about weights/init.
+  if (errors.some((e) => e.schemaPath.startsWith("#/oneOf")) && !validators.fields(value)) {
+    errors = validators.fields.errors ?? [];
+  }
+  const error = errors.find((e) => e.keyword === "oneOf") ?? errors[0];
+  if (!error) throw new SpecError("(root)", "is not a valid spec");
+  throw schemaError(error);
+}
+
+function compileValidators(): { spec: Validate; fields: Validate } {
+  // verbose: errors carry the failing value and its schema, for the messages below.
+  // strictRequired is off because the root oneOf names properties declared beside it.
+  const ajv = new Ajv({ allErrors: false, verbose: true, strict: true, strictRequired: false });
+  const { oneOf: _, ...fieldsOnly } = SPEC_SCHEMA;
+  return { spec: ajv.compile(SPEC_SCHEMA), fields: ajv.compile(fieldsOnly) };
+}
+
+export function parseSpecText(text: string, source?: string): Model {
+  let value: unknown;
+  try {
+    value = JSON.parse(text.replace(/^\uFEFF/, ""));
+  } catch (e) {
+    throw jsonError(text.replace(/^\uFEFF/, ""), e instanceof Error ? e.message : String(e), source);
+  }
+  return parseSpec(value);
+}
+
+export function parseSpec(value: unknown): Model {
+  validateSchema(value);
+  const spec = value as RawSpec;
+
+  const format = formatField("format", spec.format ?? DEFAULT_FORMAT);
+  const gradFormat =
+    spec.gradFormat === undefined
+      ? { bits: 32 as const, fracBits: Math.min(format.fracBits + GRAD_EXTRA_FRAC_BITS, 30) }
+      : formatField("gradFormat", spec.gradFormat);
+
+  const layers = spec.layers.map(({ units, activation }) => ({ units, activation }));
+  const loss = spec.loss ? { ...spec.loss } : { ...DEFAULT_LOSS };
+  checkPairings(layers, loss);
+  if (loss.type === "huber") {
+    loss.delta ??= DEFAULT_HUBER_DELTA;
+    checkAtLeastOneLsb("loss.delta", loss.delta, format);
+  }
+
+  const lut = spec.lut ? { ...spec.lut } : { ...DEFAULT_LUT };
+  const spacing = lut.range / (lut.entries - 1);
+  if (spacing > 1) {
+    // The table step h is held in q2.30 by the kernels, and interpolation over
+    // steps wider than 1 is too coarse anyway.
+    throw new SpecError(
+      "lut.entries",
+      `${lut.entries} entries over [0, ${lut.range}] are ${approx(spacing)} apart; range / (entries − 1) must be ≤ 1, so use at least ${Math.ceil(lut.range) + 1} entries`,
+    );
+  }
+
+  const learningRate = spec.optimizer?.learningRate ?? DEFAULT_LEARNING_RATE;
+  checkAtLeastOneLsb("optimizer.learningRate", learningRate, format);
+
+  const inputs = spec.inputs;
+  checkMemory(inputs, layers);
+
+  const shape = { inputs, layers };
+  let weights: LayerWeights[];
+  if (spec.weights) {
+    checkWeightShapes(spec.weights, shape);
+    spec.weights.forEach((w, l) => {
+      w.weight.forEach((row, i) => checkValues(row, format, () => `weights[${l}].weight[${i}]`));
+      checkValues(w.bias, format, () => `weights[${l}].bias`);
+    });
+    weights = spec.weights.map((w) => ({ weight: w.weight.map((row) => row.slice()), bias: w.bias.slice() }));
+  } else {
+    weights = initWeights(shape, spec.init!.seed);
+  }
+
+  const model: Model = { name: spec.name, format, gradFormat, inputs, layers, loss, learningRate, lut, weights };
+  if (spec.sample) model.sample = checkSample(spec.sample, shape, loss.type, format);
+  return model;
+}
+
+// ---- Deterministic initialisation ----
+
+/**
+ * mulberry32 (Tommy Ettinger's 32-bit generator): state s starts at `seed`; each draw
+ * does s ← s + 0x6D2B79F5 (mod 2^32), t ← s; t ← (t ⊕ t≫15)·(t | 1);
+ * t ← t ⊕ (t + (t ⊕ t≫7)·(t | 61)); returns ((t ⊕ t≫14) mod 2^32) / 2^32, in [0, 1).
+ * (Products are Math.imul, i.e. mod 2^32.)
+ */
+export function mulberry32(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) | 0;
+    let t = Math.imul(state ^ (state >>> 15), state | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * `"init": { "seed": N }`: Glorot (Xavier) uniform weights, zero biases. One
+ * mulberry32(N) stream; draws u in params order (layer by layer, weight row-major:
+ * weight[i][j] before weight[i][j+1]; biases take no draw);
+ * weight[i][j] = (2u − 1) · a with a = sqrt(6 / (fanIn + units)) for that layer.
+ * The values are float64; like spec weights, they are rounded to `format` downstream.
+ * |w| < a ≤ sqrt(3), so every format holds them.
+ */
+export function initWeights(shape: { inputs: number; layers: { units: number }[] }, seed: number): LayerWeights[] {
+  const next = mulberry32(seed);
+  return shape.layers.map((layer, l) => {
+    const fanIn = l === 0 ? shape.inputs : shape.layers[l - 1].units;
+    const a = Math.sqrt(6 / (fanIn + layer.units));
+    const weight = Array.from({ length: fanIn }, () => Array.from({ length: layer.units }, () => (2 * next() - 1) * a));
+    return { weight, bias: new Array<number>(layer.units).fill(0) };
+  });
+}
+
+// ---- Semantic checks ----
+
+function formatField(path: string, text: string): QFormat {
+  const parsed = parseFormat(text);
+  if (typeof parsed === "string") throw new SpecError(path, parsed);
+  return parsed;
+}
+
+function checkPairings(layers: Model["layers"], loss: { type: string; delta?: number }): void {
+  const last = layers.length - 1;
+  layers.forEach((layer, l) => {
+    if (layer.activation !== "softmax") return;
+    if (l !== last) {
+      throw new SpecError(`layers[${l}].activation`, `"softmax" is only allowed on the last layer (layers[${last}])`);
+    }
+    if (loss.type !== "cross_entropy") {
+      throw new SpecError(`layers[${l}].activation`, `"softmax" needs loss.type "cross_entropy", got "${loss.type}"`);
+    }
+    if (layer.units < 2) {
+      throw new SpecError(`layers[${l}].units`, `softmax over ${layer.units} unit is always 1 and cannot learn; needs at least 2 units`);
+    }
+  });
+  if (loss.type === "cross_entropy" && layers[last].activation !== "softmax") {
+    throw new SpecError("loss.type", `"cross_entropy" needs activation "softmax" on the last layer (layers[${last}])`);
+  }
+  if (loss.delta !== undefined && loss.type !== "huber") {
+    throw new SpecError("loss.delta", `only loss "huber" takes a delta, not "${loss.type}"`);
+  }
+}
+
+/** A constant the kernels multiply by: it must fit the format and not round to zero. */
+function checkAtLeastOneLsb(path: string, value: number, format: QFormat): void {
+  checkValue(value, format, () => path);
+  if (value < lsb(format.fracBits)) {
+    throw new SpecError(
+      path,
+      `${short(value)} is less than one LSB of ${formatName(format)} (${approx(lsb(format.fracBits))})`,
+    );
+  }
+}
+
+/** Every tensor and its gradient, the buffers and slack, in i32 words, against MAX_MEMORY_BYTES. */
+function checkMemory(inputs: number, layers: Model["layers"]): void {
+  let params = 0;
+  let units = 0;
+  let biggest = 0;
+  let biggestAt = 0;
+  layers.forEach((layer, l) => {
+    const fanIn = l === 0 ? inputs : layers[l - 1].units;
+    const count = (fanIn + 1) * layer.units;
+    params += count;
+    units += layer.units;
+    if (count > biggest) [biggest, biggestAt] = [count, l];
+  });
+  const outputs = layers[layers.length - 1].units;
+  const bytes = (params * 2 + inputs + 4 * units + outputs + MEMORY_SLACK_WORDS) * 4;
+  if (bytes > MAX_MEMORY_BYTES) {
+    throw new SpecError(
+      "layers",
+      `the model needs ${mib(bytes)} of memory for ${grouped(params)} params and their gradients` +
+        (layers.length > 1 ? ` (layers[${biggestAt}] has ${grouped(biggest)})` : "") +
+        `; the most is ${mib(MAX_MEMORY_BYTES)} (1024 wasm pages)`,
+    );
+  }
+}
+
+type Shape = { inputs: number; layers: { units: number }[] };
+
+function checkWeightShapes(weights: LayerWeights[], shape: Shape): void {
+  const { layers } = shape;
+  if (weights.length !== layers.length) {
+    throw new SpecError("weights", `has ${plural(weights.length, "entry", "entries")}; the model has ${plural(layers.length, "layer")}`);
+  }
+  weights.forEach(({ weight, bias }, l) => {
+    const fanIn = l === 0 ? shape.inputs : layers[l - 1].units;
+    const { units } = layers[l];
+    if (weight.length !== fanIn) {
+      throw new SpecError(`weights[${l}].weight`, `has ${plural(weight.length, "row")}; layer ${l} takes ${plural(fanIn, "input")}`);
+    }
+    weight.forEach((row, i) => {
+      if (row.length !== units) {
+        throw new SpecError(`weights[${l}].weight[${i}]`, `has ${plural(row.length, "value")}; layer ${l} has ${plural(units, "unit")}`);
+      }
+    });
+    if (bias.length !== units) {
+      throw new SpecError(`weights[${l}].bias`, `has ${plural(bias.length, "value")}; layer ${l} has ${plural(units, "unit")}`);
+    }
+  });
+}
+
+function checkSample(sample: Sample, shape: Shape, lossType: string, format: QFormat): Sample {
+  const outputs = shape.layers[shape.layers.length - 1].units;
+  if (sample.input.length !== shape.inputs) {
+    throw new SpecError("sample.input", `has ${plural(sample.input.length, "value")}; the model takes ${plural(shape.inputs, "input")}`);
+  }
+  if (sample.target.length !== outputs) {
+    throw new SpecError("sample.target", `has ${plural(sample.target.length, "value")}; the model has ${plural(outputs, "output")}`);
+  }
+  checkValues(sample.input, format, () => "sample.input");
+  checkValues(sample.target, format, () => "sample.target");
+  if (lossType === "hinge") {
+    const i = sample.target.findIndex((t) => t !== 1 && t !== -1);
+    if (i >= 0) throw new SpecError(`sample.target[${i}]`, `${short(sample.target[i])} is not -1 or 1, as loss "hinge" needs`);
+  }
+  return { input: sample.input.slice(), target: sample.target.slice() };
+}
+
+/** Each value converts to the format (format.ts's rule). The path is built only on failure. */
+function checkValues(values: number[], format: QFormat, pathOf: () => string): void {
+  let k = 0;
+  try {
+    for (; k < values.length; k++) toQ(values[k], format.fracBits);
+  } catch {
+    checkValue(values[k], format, () => `${pathOf()}[${k}]`);
+  }
+}
+
+function checkValue(value: number, format: QFormat, pathOf: () => string): void {
+  try {
+    toQ(value, format.fracBits);
+  } catch {
+    if (!Number.isFinite(value)) throw new SpecError(pathOf(), `${value} is not a finite number`);
+    const { min, max } = rangeOf(format.fracBits);
+    throw new SpecError(
+      pathOf(),
+      `${short(value)} is outside the range of ${formatName(format)} [${min}, ${boundBelow(max, format.fracBits)}]`,
+    );
+  }
+}
+
+/** The fewest digits that still show `max` below the next integer: 127.99999994 for q8.24. */
+function boundBelow(max: number, fracBits: number): string {
+  for (let digits = 1; digits <= 17; digits++) {
+    const shown = Number(max.toPrecision(digits));
+    if (shown <= max && max - shown < lsb(fracBits) / 2) return String(shown);
+  }
+  return String(max);
+}
+
+// ---- Messages ----
+
+/** ajv's first error as a SpecError: its JSON pointer as a field path, its keyword in words. */
+function schemaError(error: ErrorObject): SpecError {
+  const path = pointerToPath(error.instancePath);
+  const data: unknown = error.data;
+  const params = error.params as Record<string, unknown>;
+  const parent = (error.parentSchema ?? {}) as SchemaObject;
+  switch (error.keyword) {
+    case "required": {
+      // ajv checks `required` before unknown fields, but "units" missing beside an
+      // unknown "unit" is a typo: name the typo.
+      const allowed = Object.keys((parent.properties ?? {}) as object);
+      const unknown = Object.keys(data as object).find((key) => !allowed.includes(key));
+      if (unknown !== undefined) return unknownField(path, unknown, allowed);
+      return new SpecError(joinPath(path, String(params.missingProperty)), "missing (required)");
+    }
+    case "additionalProperties":
+      return unknownField(path, String(params.additionalProperty), Object.keys((parent.properties ?? {}) as object));
+    case "enum": {
+      const allowed = (error.schema as unknown[]).map(String);
+      if (allowed.length === 1) return new SpecError(path, `must be "${allowed[0]}", got ${preview(data)}`);
+      return new SpecError(path, `${preview(data)} is not one of ${allowed.join(", ")}`);
+    }
+    case "type":
+      // ajv's strictNumbers turns away NaN and ±Infinity (JSON's 1e999) as not numbers.
+      if (typeof data === "number" && !Number.isFinite(data)) return new SpecError(path, `${data} is not a finite number`);
+      return new SpecError(path, `must be ${describe(parent)}, got ${preview(data)}`);
+    case "minimum":
+    case "maximum":
+    case "exclusiveMinimum":
+    case "exclusiveMaximum":
+      return new SpecError(path, `must be ${describe(parent)}, got ${preview(data)}`);
+    case "pattern": {
+      const problem = PATTERN_PROBLEMS[String(params.pattern)] ?? `does not match ${String(params.pattern)}`;
+      return new SpecError(path, `${preview(data)} ${problem}`);
+    }
+    case "minItems": {
+      const length = Array.isArray(data) ? data.length : 0;
+      return new SpecError(path, `must have at least ${plural(Number(params.limit), "entry", "entries")}, got ${length}`);
+    }
+    case "maxItems": {
+      const length = Array.isArray(data) ? data.length : 0;
+      return new SpecError(path, `must have at most ${plural(Number(params.limit), "entry", "entries")}, got ${length}`);
+    }
+    case "oneOf":
+      // The only oneOf is the root's: weights XOR init.
+      return params.passingSchemas
+        ? new SpecError("(root)", 'has both "weights" and "init"; give one of them')
+        : new SpecError("weights", 'missing (required unless "init": { "seed": N } is given)');
+    default:
+      return new SpecError(path, error.message ?? `fails "${error.keyword}"`);
+  }
+}
+
+function unknownField(path: string, field: string, allowed: string[]): SpecError {
+  const near = allowed.find((name) => editDistance(name, field) <= 2);
+  const hint = near ? `did you mean "${near}"?` : `allowed: ${allowed.join(", ")}`;
+  return new SpecError(joinPath(path, field), `unknown field (${hint})`);
+}
+
+/** "/layers/1/activation" → "layers[1].activation"; "" → "(root)". */
+function pointerToPath(pointer: string): string {
+  if (pointer === "") return "(root)";
+  let path = "";
+  for (const raw of pointer.slice(1).split("/")) {
+    const segment = raw.replace(/~1/g, "/").replace(/~0/g, "~");
+    path = /^(0|[1-9][0-9]*)$/.test(segment) ? `${path}[${segment}]` : joinPath(path || "(root)", segment);
+  }
+  return path;
+}
+
+function joinPath(path: string, field: string): string {
+  const key = /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(field) ? field : JSON.stringify(truncate(field, 40));
+  const isIdentifier = !key.startsWith('"');
+  if (path === "(root)" || path === "") return isIdentifier ? key : `[${key}]`;
+  return isIdentifier ? `${path}.${key}` : `${path}[${key}]`;
+}
+
+/** "an integer ≥ 1", "a number > 0 and ≤ 32", "an integer from 8 to 4096". */
+function describe(schema: SchemaObject): string {
+  if (Array.isArray(schema.enum)) return `one of ${schema.enum.join(", ")}`;
+  const type = String(schema.type);
+  const noun: Record<string, string> = {
+    integer: "an integer",
+    number: "a number",
+    string: "a string",
+    array: "an array",
+    object: "an object",
+    boolean: "true or false",
+  };
+  const base = noun[type] ?? `of type ${type}`;
+  if (typeof schema.minimum === "number" && typeof schema.maximum === "number") {
+    return `${base} from ${schema.minimum} to ${schema.maximum}`;
+  }
+  const bounds: string[] = [];
+  if (typeof schema.minimum === "number") bounds.push(`≥ ${schema.minimum}`);
+  if (typeof schema.exclusiveMinimum === "number") bounds.push(`> ${schema.exclusiveMinimum}`);
+  if (typeof schema.maximum === "number") bounds.push(`≤ ${schema.maximum}`);
+  if (typeof schema.exclusiveMaximum === "number") bounds.push(`< ${schema.exclusiveMaximum}`);
+  return bounds.length ? `${base} ${bounds.join(" and ")}` : base;
+}
+
+/** A value in a message: at most about 40 characters, looking at a few elements only. */
+function preview(value: unknown): string {
+  if (value === undefined) return "nothing";
+  if (typeof value === "string") return truncate(JSON.stringify(truncate(value, 40)), 42);
+  if (typeof value === "number") return short(value);
+  if (Array.isArray(value)) {
+    if (value.length === 0) return "[] (an empty array)";
+    const head = value.slice(0, 4).map((v) => (Array.isArray(v) ? "[…]" : typeof v === "object" && v ? "{…}" : preview(v)));
+    const more = value.length > head.length ? ", …" : "";
+    return truncate(`[${head.join(", ")}${more}]`, 40) + (value.length > 1 ? ` (${value.length} entries)` : "");
+  }
+  if (typeof value === "object" && value !== null) {
+    const keys = Object.keys(value);
+    return keys.length ? truncate(`an object {${keys.join(", ")}}`, 40) : "{} (an empty object)";
+  }
+  return String(value);
+}
+
+function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+function short(value: number): string {
+  return truncate(String(value), 24);
+}
+
+function approx(value: number): string {
+  return String(Number(value.toPrecision(4)));
+}
+
+function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+function grouped(n: number): string {
+  return n.toLocaleString("en-US");
+}
+
+function mib(bytes: number): string {
+  const value = bytes / (1024 * 1024);
+  return `${Number.isFinite(value) && value < 1e6 ? Number(value.toFixed(1)) : value.toExponential(2)} MiB`;
+}
+
+/** Levenshtein distance, for "did you mean"; names are short. */
+function editDistance(a: string, b: string): number {
+  if (Math.abs(a.length - b.length) > 2 || b.length > 64) return 3;
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length];
+}
+
+// ---- Invalid JSON ----
+
+/** JSON.parse's message, cleaned to one line, with a line and column. */
+function jsonError(text: string, message: string, source?: string): SpecError {
+  const atPosition = /in JSON at position (\d+)/.exec(message);
+  const position = atPosition
+    ? Number(atPosition[1])
+    : /end of JSON input/.test(message)
+      ? text.length
+      : locateJsonError(text);
+  const what = message
+    .replace(/\s*\(line \d+ column \d+\)/, "")
+    .replace(/\s*in JSON at position \d+/, "")
+    .replace(/,\s*(\.\.\.)?"[\s\S]*" is not valid JSON$/, "")
+    .replace(/\s+/g, " ")
+    .trim();
+  const where = position >= 0 ? ` at ${lineColumn(text, position)}` : "";
+  const subject = source ? `${source} is not valid JSON` : "not valid JSON";
+  return new SpecError("(json)", `${subject}: ${truncate(what, 80)}${where}`);
+}
+
+function lineColumn(text: string, position: number): string {
+  let line = 1;
+  let lineStart = 0;
+  for (let k = text.indexOf("\n"); k !== -1 && k < position; k = text.indexOf("\n", k + 1)) {
+    line++;
+    lineStart = k + 1;
+  }
+  return `line ${line}, column ${position - lineStart + 1}`;
+}
+
+/**
+ * Where JSON.parse stopped, for the messages that do not say (Node 20's "Unexpected
+ * token 'x', "…" is not valid JSON"). Runs only after a failed parse; -1 if unsure.
+ */
+function locateJsonError(text: string): number {
+  let i = 0;
+  const fail = (): never => {
+    throw new JsonStop(i);
+  };
+  const space = () => {
+    while (i < text.length && " \t\n\r".includes(text[i])) i++;
+  };
+  const digits = () => {
+    const start = i;
+    while (i < text.length && text[i] >= "0" && text[i] <= "9") i++;
+    if (i === start) fail();
+  };
+  const string = () => {
+    i++;
+    while (i < text.length) {
+      const c = text[i];
+      if (c === '"') return void i++;
+      if (c < " ") fail();
+      if (c === "\\") {
+        i++;
+        if (text[i] === "u") {
+          for (let k = 0; k < 4; k++) {
+            i++;
+            if (!/[0-9a-fA-F]/.test(text[i] ?? "")) fail();
+          }
+          i++;
+        } else if (`"\\/bfnrt`.includes(text[i] ?? "x")) i++;
+        else fail();
+      } else i++;
+    }
+    fail();
+  };
+  const value = (): void => {
+    space();
+    const c = text[i];
+    if (c === "{" || c === "[") {
+      const close = c === "{" ? "}" : "]";
+      i++;
+      space();
+      if (text[i] === close) return void i++;
+      for (;;) {
+        if (c === "{") {
+          space();
+          if (text[i] !== '"') fail();
+          string();
+          space();
+          if (text[i] !== ":") fail();
+          i++;
+        }
+        value();
+        space();
+        if (text[i] === ",") i++;
+        else if (text[i] === close) return void i++;
+        else fail();
+      }
+    }
+    if (c === '"') return string();
+    if (c === "-" || (c >= "0" && c <= "9")) {
+      if (c === "-") i++;
+      if (text[i] === "0") i++;
+      else digits();
+      if (text[i] === ".") {
+        i++;
+        digits();
+      }
+      if (text[i] === "e" || text[i] === "E") {
+        i++;
+        if (text[i] === "+" || text[i] === "-") i++;
+        digits();
+      }
+      return;
+    }
+    for (const word of ["true", "false", "null"]) {
+      if (c === word[0]) {
+        for (const letter of word) {
+          if (text[i] !== letter) fail();
+          i++;
+        }
+        return;
+      }
+    }
+    fail();
+  };
+  try {
+    value();
+    space();
+    return i < text.length ? i : -1;
+  } catch (e) {
+    if (e instanceof JsonStop) return e.position;
+    return -1; // too deeply nested to follow
+  }
+}
+
+class JsonStop {
+  constructor(readonly position: number) {}
+}
