@@ -14,7 +14,7 @@ import type { Model } from "./model.js";
 import { NOTE_FIGURES } from "./notes.js";
 import { allQuantities, compare, type ParityRow } from "./parity.js";
 import { trace as referenceTrace } from "./reference/network.js";
-import { parseSpecText, SpecError } from "./spec.js";
+import { DEFAULT_FORMAT, DEFAULT_LUT, parseSpec, parseSpecText, SpecError } from "./spec.js";
 import { num, percent, printed, relative, renderTable } from "./table.js";
 
 export const EXAMPLE_SPEC = join(ROOT, "examples", "documented-example.json");
@@ -151,15 +151,20 @@ export function program(): Command {
   cli
     .command("lut-error")
     .description("maximum error of the table sigmoid and tanh against Math over a dense sweep")
-    .option("--format <qI.F>", "the values' format", "q8.24")
-    .option("--entries <n>", "table entries", (v) => Number.parseInt(v, 10), 256)
-    .option("--range <x>", "the table spans tanh on [0, range]", Number.parseFloat, 8)
+    .option("--format <qI.F>", "the values' format", DEFAULT_FORMAT)
+    .option("--entries <n>", "table entries", (v) => Number.parseInt(v, 10), DEFAULT_LUT.entries)
+    .option("--range <x>", "the table spans tanh on [0, range]", Number.parseFloat, DEFAULT_LUT.range)
     .action(async (options: { format: string; entries: number; range: number }) => {
       const format = parseFormat(options.format);
       if (typeof format === "string") throw new UsageError(`--format: ${format}`);
       // The same rules as a spec's lut.
       const spec = { name: "lut", format: options.format, inputs: 1, layers: [{ units: 1, activation: "tanh" }], init: { seed: 0 }, lut: { entries: options.entries, range: options.range } };
-      parseSpecText(JSON.stringify(spec));
+      try {
+        parseSpec(spec);
+      } catch (error) {
+        if (error instanceof SpecError) throw new UsageError(`--${error.path.replace(/^lut\./, "")}: ${error.problem}`);
+        throw error;
+      }
       const lut = { entries: options.entries, range: options.range };
       const result = await measureLut(format.fracBits, lut);
       console.log(`table: ${lut.entries} entries of tanh over [0, ${lut.range}] (${lut.entries * 4} bytes), values ${options.format}`);

@@ -78,7 +78,7 @@ describe("defaults", () => {
     expect(model.gradFormat).toEqual({ bits: 32, fracBits: 28 });
     expect(model.loss).toEqual({ type: "l2" });
     expect(model.learningRate).toBe(0.01);
-    expect(model.lut).toEqual({ entries: 256, range: 8 });
+    expect(model.lut).toEqual({ entries: 256, range: 12 });
     expect(model).not.toHaveProperty("sample");
   });
 
