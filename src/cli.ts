@@ -4,12 +4,16 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Command, CommanderError, InvalidArgumentError } from "commander";
+import binaryen from "binaryen";
 import { ArtifactError, writeArtifacts } from "./artifacts.js";
 import { buildModel } from "./build.js";
 import { ROOT, TARGETS, type Target } from "./compile.js";
 import { Firmware } from "./driver.js";
 import { formatName, parseFormat, QRangeError } from "./format.js";
+import { renderHeader } from "./header.js";
+import { footprint, type Footprint } from "./inspect.js";
 import { measureLut } from "./lut_error.js";
+import { ABI_VERSION, type Manifest } from "./manifest.js";
 import type { Model } from "./model.js";
 import { NOTE_FIGURES } from "./notes.js";
 import { allQuantities, compare, type ParityRow } from "./parity.js";
@@ -45,6 +49,27 @@ function parseNumbers(value: string): number[] {
     throw new InvalidArgumentError(`"${value}" is not a comma-separated list of numbers`);
   }
   return numbers;
+}
+
+function printFootprint(f: Footprint, json: boolean): void {
+  if (json) {
+    console.log(JSON.stringify(f, null, 2));
+    return;
+  }
+  const other = f.bytes - f.code - f.data;
+  console.log(`module: ${f.bytes} bytes (code ${f.code}, data ${f.data}, other ${other}); ${f.paramCount} params`);
+  console.log(`linear memory: ${f.memoryBytes} bytes used of ${f.pages} page${f.pages > 1 ? "s" : ""}`);
+  console.log(renderTable(["buffer", "offset", "bytes"], f.memory.map((b) => [b.buffer, String(b.offset), String(b.bytes)])));
+}
+
+/** The text form, from binaryen's printer. */
+function watOf(wasm: Uint8Array): string {
+  const module = binaryen.readBinary(wasm);
+  try {
+    return module.emitText();
+  } finally {
+    module.dispose();
+  }
 }
 
 interface ParityReport {
@@ -102,22 +127,38 @@ export function program(): Command {
 
   cli
     .command("build")
-    .description("build SPEC into DIR/model.wasm and DIR/model.json")
+    .description("build SPEC into DIR/model.wasm, DIR/model.json and DIR/model.h")
     .argument("<spec>", "the model's JSON spec")
     .requiredOption("--out <dir>", "the output folder (written whole or not at all)")
     .option("--target <target>", `code restrictions: ${TARGETS.join(" (wasm3, WAMR), ")}`, parseTarget, "mcu")
-    .action(async (specPath: string, options: { out: string; target: Target }) => {
+    .option("--wat", "also write DIR/model.wat, the text form")
+    .action(async (specPath: string, options: { out: string; target: Target; wat?: boolean }) => {
       const model = await loadSpec(specPath);
       const built = await buildModel(model, options.target);
       await writeArtifacts(options.out, {
         "model.wasm": built.wasm,
         "model.json": JSON.stringify(built.manifest, null, 2) + "\n",
+        "model.h": renderHeader(built.manifest, built.wasm),
+        ...(options.wat ? { "model.wat": watOf(built.wasm) } : {}),
       });
-      const m = built.manifest;
-      console.log(
-        `${options.out}/model.wasm: ${m.module.bytes} bytes, ${m.paramCount} params, ` +
-          `${m.memory.bytesUsed} bytes of linear memory (${m.memory.pages} page${m.memory.pages > 1 ? "s" : ""})`,
-      );
+      console.log(`wrote ${options.out}/model.wasm, model.json, model.h${options.wat ? ", model.wat" : ""}`);
+      printFootprint(footprint(built.wasm, built.manifest), false);
+    });
+
+  cli
+    .command("inspect")
+    .description("where a built module's bytes and memory go")
+    .argument("<dir>", "a folder written by qfirm build")
+    .option("--json", "print as JSON")
+    .action(async (dir: string, options: { json?: boolean }) => {
+      const read = async (name: string) =>
+        readFile(join(dir, name)).catch(() => {
+          throw new UsageError(`${join(dir, name)}: cannot read; is ${dir} a folder written by qfirm build?`);
+        });
+      const wasm = new Uint8Array(await read("model.wasm"));
+      const manifest = JSON.parse((await read("model.json")).toString("utf8")) as Manifest;
+      if (manifest.abi !== ABI_VERSION) throw new UsageError(`${join(dir, "model.json")}: abi ${manifest.abi} is not ${ABI_VERSION}`);
+      printFootprint(footprint(wasm, manifest), options.json ?? false);
     });
 
   cli

@@ -2,7 +2,8 @@
 // asconfig.json, then binaryen places the data segments, optimizes, validates and
 // checks what microcontroller runtimes need: no import, no float instruction.
 
-import { existsSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, writeFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -90,10 +91,23 @@ function finish(bytes: Uint8Array, input: CompileInput, target: Target): Uint8Ar
     module.optimize();
     if (!module.validate()) throw new CompileError("binaryen: the module does not validate");
     checkStandalone(module);
-    return new Uint8Array(module.emitBinary());
+    const wasm = new Uint8Array(module.emitBinary());
+    record(wasm);
+    return wasm;
   } finally {
     module.dispose();
   }
+}
+
+/**
+ * QFIRM_RECORD_MODULES names a folder that receives a copy of every module compiled,
+ * named by its hash: the test suite audits them all with an independent disassembler.
+ */
+function record(wasm: Uint8Array): void {
+  const dir = process.env.QFIRM_RECORD_MODULES;
+  if (!dir) return;
+  const name = createHash("sha256").update(wasm).digest("hex").slice(0, 16);
+  writeFileSync(join(dir, `${name}.wasm`), wasm);
 }
 
 /** No import (no host access at all) and no float instruction. */
