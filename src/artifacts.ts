@@ -2,7 +2,7 @@
 // file goes to a temporary folder beside the destination, which is renamed into
 // place only when complete.
 
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { mkdtemp, readdir, rename, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 
@@ -15,6 +15,9 @@ export const ARTIFACT_FILES = ["model.wasm", "model.json", "model.h", "model.wat
 
 export async function writeArtifacts(outDir: string, files: Record<string, string | Uint8Array>): Promise<void> {
   const dest = resolve(outDir);
+  if (existsSync(dest) && !statSync(dest).isDirectory()) {
+    throw new ArtifactError(`--out ${outDir}: is a file, not a folder`);
+  }
   if (existsSync(dest)) {
     const foreign = (await readdir(dest)).filter((name) => !ARTIFACT_FILES.includes(name));
     if (foreign.length > 0) {

@@ -1,5 +1,6 @@
 // The qfirm command line. Exit codes: 0 success, 1 a check failed, 2 bad usage or
-// a bad spec (one line naming the field; no stack trace; nothing written).
+// a bad spec (one line naming the field; no stack trace; nothing written), 3 an
+// internal error (a bug in qfirm).
 
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -22,6 +23,8 @@ import { DEFAULT_FORMAT, DEFAULT_LUT, parseSpec, parseSpecText, SpecError } from
 import { num, percent, printed, relative, renderTable } from "./table.js";
 
 export const EXAMPLE_SPEC = join(ROOT, "examples", "documented-example.json");
+
+const EXIT_INTERNAL = 3;
 
 /** A bad command line: exit 2 with one line. */
 class UsageError extends Error {}
@@ -123,7 +126,7 @@ export function program(): Command {
   const cli = new Command("qfirm")
     .description("Fixed-point WebAssembly firmware that runs and trains small neural networks")
     .exitOverride()
-    .configureOutput({ outputError: (text, write) => write(text.split("\n")[0] + "\n") });
+    .configureOutput({ outputError: (text, write) => write(`qfirm: ${text.replace(/^error: /, "").split("\n")[0]}\n`) });
 
   cli
     .command("build")
@@ -173,6 +176,9 @@ export function program(): Command {
       const input = options.input ?? model.sample?.input;
       const target = options.target ?? model.sample?.target;
       if (!input || !target) throw new UsageError(`${specPath}: no sample in the spec; give --input and --target`);
+      if (input.length !== model.inputs) throw new UsageError(`--input: has ${input.length} values; the model has ${model.inputs} inputs`);
+      const outputs = model.layers[model.layers.length - 1].units;
+      if (target.length !== outputs) throw new UsageError(`--target: has ${target.length} values; the model has ${outputs} outputs`);
       const report = await runParity(model, input, target, false);
       printReport(report, model, options.json ?? false);
       if (!report.ok) process.exitCode = 1;
@@ -240,8 +246,8 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`qfirm: ${message}`);
       return 2;
     }
-    console.error(`qfirm: internal error: ${error instanceof Error ? error.message : String(error)}`);
+    console.error(`qfirm: internal error: ${error instanceof Error ? error.message.split("\n")[0] : String(error)} (QFIRM_DEBUG=1 for the stack)`);
     if (process.env.QFIRM_DEBUG) console.error(error);
-    return 1;
+    return EXIT_INTERNAL;
   }
 }
