@@ -73,3 +73,18 @@
 export function q_zero(buffer: usize, n: i32): void {
   for (let i = 0; i < n; i++) st(buffer, i, 0);
 }
+
+/** a / b rounded half away from zero, b > 0; |a| + b/2 < 2^63. */
+// @ts-ignore: decorator
+@inline export function div_round_i64(a: i64, b: i64): i64 {
+  const half = b >> 1;
+  return a >= 0 ? (a + half) / b : -((-a + half) / b);
+}
+
+/** x · 2^shift for shift of either sign: left shifts saturate to i64 bounds callers keep; right shifts round. */
+// @ts-ignore: decorator
+@inline export function shift_round_i64(x: i64, shift: i32): i64 {
+  if (shift > 0) return x << shift;
+  if (shift < 0) return round_shift_i64(x, -shift);
+  return x;
+}

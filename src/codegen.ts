@@ -5,8 +5,8 @@
 
 import { toQ } from "./format.js";
 import { flattenParams, memoryLayout, paramCount, type MemoryLayout } from "./layout.js";
-import { lutIndexing, tanhTable, type LutIndexing } from "./lut.js";
-import { fanInOf, outputsOf, type Activation, type Model } from "./model.js";
+import { expTable, lutIndexing, tanhTable, type LutIndexing } from "./lut.js";
+import { fanInOf, type Activation, type LossType, type Model } from "./model.js";
 
 export interface DataSegment {
   offset: number;
@@ -74,18 +74,64 @@ const ACTIVATION_CODE: Record<
   },
   softmax: {
     kernel: "softmax",
-    forward: () => {
-      throw new Error("softmax is not implemented yet");
-    },
-    backward: () => {
-      throw new Error("softmax is not implemented yet");
-    },
+    forward: (v) => `softmax_forward(${v.z}, ${v.a}, ${v.n}, F, EXP_TABLE);`,
+    // The cross-entropy loss writes ∂L/∂z through softmax itself (spec: softmax only with cross_entropy).
+    backward: () => "",
   },
 };
 
+interface LossContext {
+  /** The last layer's buffers and width. */
+  last: Names;
+  delta: number;
+}
+
+/** Per loss: its kernel file, the loss() call, and the backward call writing ∂L/∂ŷ (or ∂L/∂z). */
+const LOSS_CODE: Record<LossType, { kernel: string; value(c: LossContext): string; backward(c: LossContext): string }> = {
+  l2: {
+    kernel: "loss_l2",
+    value: ({ last }) => `loss_l2(${last.a}, TARGET, ${last.n}, F, ${accShiftFor(last.n)})`,
+    backward: ({ last }) => `loss_l2_backward(${last.a}, TARGET, ${last.dA}, ${last.n}, F, G);`,
+  },
+  l1: {
+    kernel: "loss_l1",
+    value: ({ last }) => `loss_l1(${last.a}, TARGET, ${last.n}, F)`,
+    backward: ({ last }) => `loss_l1_backward(${last.a}, TARGET, ${last.dA}, ${last.n}, G);`,
+  },
+  huber: {
+    kernel: "loss_huber",
+    value: ({ last }) => `loss_huber(${last.a}, TARGET, ${last.n}, F, HUBER_DELTA, ${accShiftFor(last.n) + 1})`,
+    backward: ({ last }) => `loss_huber_backward(${last.a}, TARGET, ${last.dA}, ${last.n}, F, G, HUBER_DELTA);`,
+  },
+  hinge: {
+    kernel: "loss_hinge",
+    value: ({ last }) => `loss_hinge(${last.a}, TARGET, ${last.n}, F, ${accShiftFor(last.n) + 1})`,
+    backward: ({ last }) => `loss_hinge_backward(${last.a}, TARGET, ${last.dA}, ${last.n}, F, G);`,
+  },
+  cross_entropy: {
+    kernel: "loss_cross_entropy",
+    value: ({ last }) => `loss_cross_entropy(${last.z}, TARGET, ${last.n}, F, ${accShiftFor(last.n)}, EXP_TABLE)`,
+    backward: ({ last }) => `loss_cross_entropy_backward(${last.a}, TARGET, ${last.dZ}, ${last.n}, F, G);`,
+  },
+  cosine: {
+    kernel: "loss_cosine",
+    value: ({ last }) => `loss_cosine(${last.a}, TARGET, ${last.n}, F, ${evenAccShiftFor(last.n)}, LOSS_SCRATCH)`,
+    backward: ({ last }) =>
+      `loss_cosine_backward(${last.a}, TARGET, ${last.dA}, ${last.n}, F, G, ${evenAccShiftFor(last.n)}, LOSS_SCRATCH);`,
+  },
+};
+
+/** accShiftFor rounded up to even, so a square root of the sum shifts back exactly. */
+function evenAccShiftFor(terms: number): number {
+  const shift = accShiftFor(terms);
+  return shift + (shift % 2);
+}
+
 export function generateEntry(model: Model): GeneratedEntry {
   const table = usesTable(model) ? tanhTable(model.lut) : [];
-  const layout = memoryLayout(model, table.length);
+  const usesExp = model.layers[model.layers.length - 1].activation === "softmax";
+  const exp = usesExp ? expTable() : [];
+  const layout = memoryLayout(model, table.length, exp.length);
   const F = model.format.fracBits;
   const lut: TableIndexing = { sigmoid: lutIndexing(model.lut, F, 0.5), tanh: lutIndexing(model.lut, F, 1) };
 
@@ -98,9 +144,9 @@ export function generateEntry(model: Model): GeneratedEntry {
     segments.push({ offset: layout.target, words: words(model.sample.target, F, "sample.target") });
   }
   if (layout.table !== undefined) segments.push({ offset: layout.table, words: Int32Array.from(table) });
+  if (layout.expTable !== undefined) segments.push({ offset: layout.expTable, words: Int32Array.from(exp) });
 
   const last = model.layers.length - 1;
-  const outputs = outputsOf(model);
   const count = paramCount(model);
 
   // Element offsets of each layer's weight and bias inside params / grads.
@@ -124,10 +170,13 @@ export function generateEntry(model: Model): GeneratedEntry {
       ACTIVATION_CODE[layer.activation].forward(v, lut),
     ];
   });
-  const backwardLines = [`loss_l2_backward(A${last}, TARGET, DA${last}, ${outputs}, F, G);`];
+  const loss = LOSS_CODE[model.loss.type];
+  const lossContext: LossContext = { last: names(last), delta: model.loss.delta ?? 1 };
+  const backwardLines = [loss.backward(lossContext)];
   for (let l = last; l >= 0; l--) {
     const v = names(l);
-    backwardLines.push(ACTIVATION_CODE[model.layers[l].activation].backward(v));
+    const activationBackward = ACTIVATION_CODE[model.layers[l].activation].backward(v);
+    if (activationBackward) backwardLines.push(activationBackward);
     const dX = l === 0 ? "0" : `DA${l - 1}`;
     backwardLines.push(
       `dense_backward(${inputOf(l)}, PARAMS + ${tensorAt[l].weight}, ${v.dZ}, GRADS + ${tensorAt[l].weight}, GRADS + ${tensorAt[l].bias}, ${dX}, ${fanInOf(model, l)}, ${v.n}, F, G, ${accShiftFor(v.n)});`,
@@ -145,13 +194,18 @@ export function generateEntry(model: Model): GeneratedEntry {
     bufferLines.push(`// tanh table: entry i = tanh(i·${model.lut.range}/${model.lut.entries - 1}) in q2.30 (src/lut.ts).`);
     bufferLines.push(`const TANH_TABLE: usize = ${layout.table};`, `const TABLE_ENTRIES: i32 = ${model.lut.entries};`);
   }
+  if (layout.expTable !== undefined) {
+    bufferLines.push(`// exp table: entry i = 2^(−i/16) in q2.30 (src/lut.ts).`, `const EXP_TABLE: usize = ${layout.expTable};`);
+  }
+  bufferLines.push(`const LOSS_SCRATCH: usize = ${layout.lossScratch};`);
+  if (model.loss.type === "huber") bufferLines.push(`const HUBER_DELTA: i32 = ${toQ(lossContext.delta, F, "loss.delta")};`);
 
   const source = `// Generated by qfirm from the spec "${model.name}". Do not edit: change the spec and rebuild.
 // Values and params q${32 - F}.${F} (F); gradients and deltas q${32 - model.gradFormat.fracBits}.${model.gradFormat.fracBits} (G).
 import { q_zero } from "./q";
 import { dense_forward, dense_backward } from "./dense";
-${[...kernels].map((k) => `import { ${k}_forward, ${k}_backward } from "./${k}";`).join("\n")}
-import { loss_l2, loss_l2_backward } from "./loss_l2";
+${[...kernels].map((k) => `import { ${k}_forward${k === "softmax" ? "" : `, ${k}_backward`} } from "./${k}";`).join("\n")}
+import { ${loss.kernel}, ${loss.kernel}_backward } from "./${loss.kernel}";
 import { sgd_step } from "./sgd";
 
 const F: i32 = ${F};
@@ -173,7 +227,7 @@ export function forward(): void {
 }
 
 export function loss(): i32 {
-  return loss_l2(A${last}, TARGET, ${outputs}, F, ${accShiftFor(outputs)});
+  return ${loss.value(lossContext)};
 }
 
 export function zero_grad(): void {

@@ -57,6 +57,10 @@ export interface MemoryLayout {
   output: number;
   /** The tanh table, when a layer uses sigmoid or tanh. */
   table?: number;
+  /** The exp table, when the last layer is softmax. */
+  expTable?: number;
+  /** 16 bytes the cosine loss keeps its norms in. */
+  lossScratch: number;
   /** First byte past the buffers. */
   end: number;
   pages: number;
@@ -67,7 +71,7 @@ const FIRST_BUFFER = 16;
 const ALIGN = 16;
 const PAGE_BYTES = 65536;
 
-export function memoryLayout(model: Model, tableEntries: number): MemoryLayout {
+export function memoryLayout(model: Model, tableEntries: number, expEntries: number): MemoryLayout {
   let at = FIRST_BUFFER;
   const take = (words: number): number => {
     const offset = at;
@@ -85,8 +89,10 @@ export function memoryLayout(model: Model, tableEntries: number): MemoryLayout {
     dZ: take(layer.units),
   }));
   const table = tableEntries > 0 ? take(tableEntries) : undefined;
+  const expTable = expEntries > 0 ? take(expEntries) : undefined;
+  const lossScratch = take(4);
   return {
-    input, target, params, grads, layers, table,
+    input, target, params, grads, layers, table, expTable, lossScratch,
     output: layers[layers.length - 1].a,
     end: at,
     pages: Math.max(1, Math.ceil(at / PAGE_BYTES)),

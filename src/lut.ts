@@ -35,3 +35,8 @@ export function lutIndexing(lut: LutConfig, fracBits: number, argScale: number):
   const hThirdQ30 = BigInt(Math.round((h / 3) * 2 ** LUT_FRAC_BITS));
   return { limit, posMul, posShift, hThirdQ30 };
 }
+
+/** Entry i = 2^(−i/16) in q2.30: the exp kernel's table (assembly/exp.ts). */
+export function expTable(): number[] {
+  return Array.from({ length: 16 }, (_, i) => Math.round(2 ** (-i / 16) * 2 ** LUT_FRAC_BITS));
+}

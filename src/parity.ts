@@ -82,7 +82,9 @@ export function allQuantities(model: Model): Quantity[] {
   quantities.push({ key: "loss", label: "L", kind: "loss", pick: (t) => t.loss });
   for (let l = last; l >= 0; l--) {
     const units = model.layers[l].units;
-    for (let j = 0; j < units; j++) {
+    // Softmax with cross-entropy goes straight to ∂L/∂z; the module keeps no ∂L/∂ŷ.
+    const fused = l === last && model.layers[l].activation === "softmax";
+    for (let j = 0; j < units && !fused; j++) {
       const dA = l === last ? `∂L/∂ŷ[${j}]` : `∂L/∂a[${l}][${j}]`;
       quantities.push({ key: dA, label: dA, kind: "gradient", pick: (t) => t.dA[l][j] });
     }

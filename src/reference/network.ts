@@ -5,13 +5,25 @@
 // pre-activation and activation; a[last] is the output ŷ. In the notes' notation
 // z_{j-k} is z[k-1][j-1], y_{j-k} is a[k-1][j-1], W_{ij-k} is params[k-1].weight[i-1][j-1].
 
-import { fanInOf, outputsOf, type Activation, type LayerWeights, type LossType, type Model } from "../model.js";
+import { fanInOf, outputsOf, type Activation, type LayerWeights, type Loss, type LossType, type Model } from "../model.js";
+import { DEFAULT_HUBER_DELTA } from "../spec.js";
 import { dense_backward, dense_forward } from "./dense.js";
 import { linear_backward, linear_forward } from "./linear.js";
+import { loss_cosine, loss_cosine_backward } from "./loss_cosine.js";
+import {
+  loss_cross_entropy,
+  loss_cross_entropy_backward,
+  loss_cross_entropy_backward_logits,
+  loss_cross_entropy_logits,
+} from "./loss_cross_entropy.js";
+import { loss_hinge, loss_hinge_backward } from "./loss_hinge.js";
+import { loss_huber, loss_huber_backward } from "./loss_huber.js";
+import { loss_l1, loss_l1_backward } from "./loss_l1.js";
 import { loss_l2, loss_l2_backward } from "./loss_l2.js";
 import { relu_backward, relu_forward } from "./relu.js";
 import { sgd_step } from "./sgd.js";
 import { sigmoid_backward, sigmoid_forward } from "./sigmoid.js";
+import { softmax_backward, softmax_forward } from "./softmax.js";
 import { tanh_backward, tanh_forward } from "./tanh.js";
 
 export interface ActivationReference {
@@ -21,33 +33,56 @@ export interface ActivationReference {
 }
 
 export interface LossReference {
-  loss(yHat: number[], y: number[]): number;
+  /** `spec` is the model's loss: Huber reads its delta; the others ignore it. */
+  loss(yHat: number[], y: number[], spec: Loss): number;
   /** ∂L/∂ŷ. */
-  backward(yHat: number[], y: number[]): number[];
+  backward(yHat: number[], y: number[], spec: Loss): number[];
+  /**
+   * When the last layer is a softmax: the loss from the logits z, and ∂L/∂z fused
+   * through the softmax (what training uses, and the kernel computes), in place of
+   * `loss` and softmax_backward(ŷ, backward(ŷ, y)).
+   */
+  softmax?: {
+    lossFromLogits(z: number[], y: number[]): number;
+    backwardLogits(yHat: number[], y: number[]): number[];
+  };
 }
 
-// Ops without a reference yet are simply absent. softmax with cross_entropy will
-// want a fused ∂L/∂z = ŷ − y on the last layer; give LossReference an optional
-// hook for it then, rather than a softmax Jacobian here.
-const ACTIVATION_REFERENCES: Partial<Record<Activation, ActivationReference>> = {
+// Full Records: a new activation or loss in model.ts does not type-check until it has
+// a reference here. softmax_backward is the full Jacobian; under cross_entropy, trace()
+// takes the loss's fused softmax hook instead.
+const ACTIVATION_REFERENCES: Record<Activation, ActivationReference> = {
   sigmoid: { forward: sigmoid_forward, backward: sigmoid_backward },
   tanh: { forward: tanh_forward, backward: tanh_backward },
   relu: { forward: relu_forward, backward: relu_backward },
   linear: { forward: linear_forward, backward: linear_backward },
+  softmax: { forward: softmax_forward, backward: softmax_backward },
 };
 
-const LOSS_REFERENCES: Partial<Record<LossType, LossReference>> = {
+const LOSS_REFERENCES: Record<LossType, LossReference> = {
   l2: { loss: loss_l2, backward: loss_l2_backward },
+  l1: { loss: loss_l1, backward: loss_l1_backward },
+  huber: {
+    loss: (yHat, y, spec) => loss_huber(yHat, y, spec.delta ?? DEFAULT_HUBER_DELTA),
+    backward: (yHat, y, spec) => loss_huber_backward(yHat, y, spec.delta ?? DEFAULT_HUBER_DELTA),
+  },
+  hinge: { loss: loss_hinge, backward: loss_hinge_backward },
+  cross_entropy: {
+    loss: loss_cross_entropy,
+    backward: loss_cross_entropy_backward,
+    softmax: { lossFromLogits: loss_cross_entropy_logits, backwardLogits: loss_cross_entropy_backward_logits },
+  },
+  cosine: { loss: loss_cosine, backward: loss_cosine_backward },
 };
 
 export function activationReference(name: Activation): ActivationReference {
-  const reference = ACTIVATION_REFERENCES[name];
+  const reference = Object.hasOwn(ACTIVATION_REFERENCES, name) ? ACTIVATION_REFERENCES[name] : undefined;
   if (!reference) throw new Error(`activation "${name}" has no reference yet`);
   return reference;
 }
 
 export function lossReference(name: LossType): LossReference {
-  const reference = LOSS_REFERENCES[name];
+  const reference = Object.hasOwn(LOSS_REFERENCES, name) ? LOSS_REFERENCES[name] : undefined;
   if (!reference) throw new Error(`loss "${name}" has no reference yet`);
   return reference;
 }
@@ -60,7 +95,11 @@ export interface Trace {
   /** The output ŷ (the same values as a[last]). */
   output: number[];
   loss: number;
-  /** dA[l] = ∂L/∂a[l]; dA[last] = ∂L/∂ŷ. */
+  /**
+   * dA[l] = ∂L/∂a[l]; dA[last] = ∂L/∂ŷ. Under softmax + cross_entropy, dA[last] is
+   * −y/ŷ (0 where y = 0, −Infinity where y > 0 and ŷ underflowed to 0) and is not used:
+   * dZ[last] comes fused from the loss.
+   */
   dA: number[][];
   /** dZ[l] = ∂L/∂z[l] (= ∂L/∂bias of layer l). */
   dZ: number[][];
@@ -82,7 +121,12 @@ export function forward(model: Model, params: LayerWeights[], input: number[]): 
   return { z, a };
 }
 
-/** Forward, loss and backward for one sample. */
+/**
+ * Forward, loss and backward for one sample. With a softmax on the last layer and a
+ * loss that has a fused softmax hook (cross_entropy), the loss comes from the logits
+ * (log-sum-exp, finite even where ŷ underflows) and dZ[last] is the fused ∂L/∂z; any
+ * other pairing goes through the activation's own backward.
+ */
 export function trace(model: Model, params: LayerWeights[], input: number[], target: number[]): Trace {
   const loss = lossReference(model.loss.type);
   if (target.length !== outputsOf(model)) {
@@ -91,18 +135,23 @@ export function trace(model: Model, params: LayerWeights[], input: number[], tar
   const { z, a } = forward(model, params, input);
   const last = model.layers.length - 1;
   const output = a[last];
+  const fused = model.layers[last].activation === "softmax" ? loss.softmax : undefined;
 
   const dA: number[][] = new Array(model.layers.length);
   const dZ: number[][] = new Array(model.layers.length);
   const grads: LayerWeights[] = new Array(model.layers.length);
-  dA[last] = loss.backward(output, target);
+  dA[last] = loss.backward(output, target, model.loss);
   for (let l = last; l >= 0; l--) {
-    dZ[l] = activationReference(model.layers[l].activation).backward(a[l], dA[l]);
+    dZ[l] =
+      l === last && fused
+        ? fused.backwardLogits(output, target)
+        : activationReference(model.layers[l].activation).backward(a[l], dA[l]);
     const { dW, dB, dX } = dense_backward(l === 0 ? input : a[l - 1], params[l], dZ[l]);
     grads[l] = { weight: dW, bias: dB };
     if (l > 0) dA[l - 1] = dX;
   }
-  return { z, a, output, loss: loss.loss(output, target), dA, dZ, grads };
+  const value = fused ? fused.lossFromLogits(z[last], target) : loss.loss(output, target, model.loss);
+  return { z, a, output, loss: value, dA, dZ, grads };
 }
 
 /** One SGD step on one sample; `loss` is the loss before the update. */

@@ -8,7 +8,8 @@ export function relu_forward(z: number[]): number[] {
 /**
  * dZ_j = dA_j where y_j > 0, else 0. Read from the OUTPUT: y > 0 exactly when z > 0.
  * At z = 0 (y = 0) ReLU has no derivative; this reference, like the kernel, takes
- * the subgradient 0 there.
+ * the subgradient 0 there. Kink convention (the same rule for ReLU, hinge and L1):
+ * where one side of a kink is flat, the derivative at the kink is 0.
  */
 export function relu_backward(y: number[], dA: number[]): number[] {
   return y.map((yj, j) => (yj > 0 ? dA[j] : 0));

@@ -1,0 +1,38 @@
+// Cross-entropy loss on softmax outputs, L = −Σ y_j log ŷ_j, and its gradient with
+// respect to the logits, fused through softmax: ∂L/∂z_j = ŷ_j·Σy − y_j (ŷ − y for
+// targets that sum to 1).
+
+import { exp_neg_q30, ln_q30 } from "./exp";
+import { ld, q_rescale_sat, sat_i32, st } from "./q";
+import { max_q } from "./softmax";
+
+/**
+ * L in q.F from the logits z (q.F), by log-sum-exp so it stays finite when ŷ_j
+ * underflows: log ŷ_j = (z_j − max) − ln Σ_k e^(z_k − max).
+ * Each y_j·(ln Σ − (z_j − max)) is at most 2^62 (the second factor saturates to i32)
+ * and the sum is pre-shifted by accShift = ceil(log2(n + 1)): no overflow.
+ */
+export function loss_cross_entropy(z: usize, y: usize, n: i32, fracBits: i32, accShift: i32, expTable: usize): i32 {
+  const max = <i64>max_q(z, n);
+  let sum: i64 = 0;
+  for (let j = 0; j < n; j++) sum += exp_neg_q30(<i64>ld(z, j) - max, fracBits, expTable);
+  const lnSum = q_rescale_sat(ln_q30(sum), 30, fracBits);
+  let acc: i64 = 0;
+  for (let j = 0; j < n; j++) {
+    const minusLogP = <i64>sat_i32(<i64>lnSum - (<i64>ld(z, j) - max));
+    acc += (<i64>ld(y, j) * minusLogP) >> accShift;
+  }
+  return q_rescale_sat(acc, 2 * fracBits - accShift, fracBits);
+}
+
+/** dZ[j] = ŷ[j]·Σy − y[j] in q.G, from ŷ, y in q.F. */
+export function loss_cross_entropy_backward(yHat: usize, y: usize, dZ: usize, n: i32, fracBits: i32, gradFracBits: i32): void {
+  let sumY: i64 = 0;
+  for (let j = 0; j < n; j++) sumY += <i64>ld(y, j);
+  const sumYq = <i64>sat_i32(sumY);
+  for (let j = 0; j < n; j++) {
+    // q.2F: ŷ·Σy − y·2^F, each term ≤ 2^62.
+    const g = <i64>ld(yHat, j) * sumYq - (<i64>ld(y, j) << fracBits);
+    st(dZ, j, q_rescale_sat(g, 2 * fracBits, gradFracBits));
+  }
+}

@@ -1,0 +1,29 @@
+// Softmax activation (last layer only, with the cross-entropy loss, whose fused
+// gradient ∂L/∂z = ŷ − y is in loss_cross_entropy.ts: softmax has no backward of its own).
+
+import { exp_neg_q30 } from "./exp";
+import { div_round_i64, ld, st } from "./q";
+
+/** The largest z[j]. */
+export function max_q(z: usize, n: i32): i32 {
+  let largest = ld(z, 0);
+  for (let j = 1; j < n; j++) largest = max(largest, ld(z, j));
+  return largest;
+}
+
+/**
+ * a[j] = e^(z[j] − max) / Σ_k e^(z[k] − max), in q.F (rounded half away from zero).
+ * Subtracting the max keeps every exponent ≤ 0, so e^… ∈ (0, 1] and the sum is in
+ * [1, n]: nothing overflows and the division never sees 0. The outputs sum to 1
+ * within n/2 LSBs (each is rounded once).
+ */
+export function softmax_forward(z: usize, a: usize, n: i32, fracBits: i32, expTable: usize): void {
+  const max = <i64>max_q(z, n);
+  let sum: i64 = 0;
+  for (let j = 0; j < n; j++) {
+    const e = exp_neg_q30(<i64>ld(z, j) - max, fracBits, expTable);
+    st(a, j, <i32>e); // e ≤ 2^30: fits
+    sum += e;
+  }
+  for (let j = 0; j < n; j++) st(a, j, <i32>div_round_i64(<i64>ld(a, j) << fracBits, sum));
+}
