@@ -27,7 +27,8 @@
 /**
  * Rescales x from `from` to `to` fraction bits and narrows to i32, saturating.
  * Dropping bits rounds half away from zero; adding bits saturates before shifting.
- * x must satisfy round_shift_i64's bound when from > to.
+ * x must satisfy round_shift_i64's bound when from > to; an up-shift is at most 30
+ * bits (formats have 1 to 30 fraction bits).
  */
 // @ts-ignore: decorator
 @inline export function q_rescale_sat(x: i64, from: i32, to: i32): i32 {
