@@ -89,3 +89,8 @@ export function q_zero(buffer: usize, n: i32): void {
   if (shift < 0) return round_shift_i64(x, -shift);
   return x;
 }
+
+/** Copies n elements. */
+export function q_copy(from: usize, to: usize, n: i32): void {
+  for (let i = 0; i < n; i++) st(to, i, ld(from, i));
+}

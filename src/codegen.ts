@@ -90,36 +90,94 @@ interface LossContext {
 const LOSS_CODE: Record<LossType, { kernel: string; value(c: LossContext): string; backward(c: LossContext): string }> = {
   l2: {
     kernel: "loss_l2",
-    value: ({ last }) => `loss_l2(${last.a}, TARGET, ${last.n}, F, ${accShiftFor(last.n)})`,
-    backward: ({ last }) => `loss_l2_backward(${last.a}, TARGET, ${last.dA}, ${last.n}, F, G);`,
+    value: ({ last }) => `loss_l2(${last.a}, target, ${last.n}, F, ${accShiftFor(last.n)})`,
+    backward: ({ last }) => `loss_l2_backward(${last.a}, target, ${last.dA}, ${last.n}, F, G);`,
   },
   l1: {
     kernel: "loss_l1",
-    value: ({ last }) => `loss_l1(${last.a}, TARGET, ${last.n}, F)`,
-    backward: ({ last }) => `loss_l1_backward(${last.a}, TARGET, ${last.dA}, ${last.n}, G);`,
+    value: ({ last }) => `loss_l1(${last.a}, target, ${last.n}, F)`,
+    backward: ({ last }) => `loss_l1_backward(${last.a}, target, ${last.dA}, ${last.n}, G);`,
   },
   huber: {
     kernel: "loss_huber",
-    value: ({ last }) => `loss_huber(${last.a}, TARGET, ${last.n}, F, HUBER_DELTA, ${accShiftFor(last.n) + 1})`,
-    backward: ({ last }) => `loss_huber_backward(${last.a}, TARGET, ${last.dA}, ${last.n}, F, G, HUBER_DELTA);`,
+    value: ({ last }) => `loss_huber(${last.a}, target, ${last.n}, F, HUBER_DELTA, ${accShiftFor(last.n) + 1})`,
+    backward: ({ last }) => `loss_huber_backward(${last.a}, target, ${last.dA}, ${last.n}, F, G, HUBER_DELTA);`,
   },
   hinge: {
     kernel: "loss_hinge",
-    value: ({ last }) => `loss_hinge(${last.a}, TARGET, ${last.n}, F, ${accShiftFor(last.n) + 1})`,
-    backward: ({ last }) => `loss_hinge_backward(${last.a}, TARGET, ${last.dA}, ${last.n}, F, G);`,
+    value: ({ last }) => `loss_hinge(${last.a}, target, ${last.n}, F, ${accShiftFor(last.n) + 1})`,
+    backward: ({ last }) => `loss_hinge_backward(${last.a}, target, ${last.dA}, ${last.n}, F, G);`,
   },
   cross_entropy: {
     kernel: "loss_cross_entropy",
-    value: ({ last }) => `loss_cross_entropy(${last.z}, TARGET, ${last.n}, F, ${accShiftFor(last.n)}, EXP_TABLE)`,
-    backward: ({ last }) => `loss_cross_entropy_backward(${last.a}, TARGET, ${last.dZ}, ${last.n}, F, G);`,
+    value: ({ last }) => `loss_cross_entropy(${last.z}, target, ${last.n}, F, ${accShiftFor(last.n)}, EXP_TABLE)`,
+    backward: ({ last }) => `loss_cross_entropy_backward(${last.a}, target, ${last.dZ}, ${last.n}, F, G);`,
   },
   cosine: {
     kernel: "loss_cosine",
-    value: ({ last }) => `loss_cosine(${last.a}, TARGET, ${last.n}, F, ${evenAccShiftFor(last.n)}, LOSS_SCRATCH)`,
+    value: ({ last }) => `loss_cosine(${last.a}, target, ${last.n}, F, ${evenAccShiftFor(last.n)}, LOSS_SCRATCH)`,
     backward: ({ last }) =>
-      `loss_cosine_backward(${last.a}, TARGET, ${last.dA}, ${last.n}, F, G, ${evenAccShiftFor(last.n)}, LOSS_SCRATCH);`,
+      `loss_cosine_backward(${last.a}, target, ${last.dA}, ${last.n}, F, G, ${evenAccShiftFor(last.n)}, LOSS_SCRATCH);`,
   },
 };
+
+/** The batched entries (an extension of ABI v1), for a model with a batch buffer. */
+function batchEntries(model: Model, outputs: number): string {
+  return `
+// Batched entries (an extension of ABI v1): rows of (input, target) at BATCH, so a
+// host crosses into the module once per batch. Row counts clamp to [0, capacity].
+
+export function batch_ptr(): usize { return BATCH; }
+export function batch_output_ptr(): usize { return BATCH_OUTPUT; }
+export function batch_capacity(): i32 { return BATCH_CAPACITY; }
+
+function rows(n: i32): i32 {
+  return n < 0 ? 0 : n > BATCH_CAPACITY ? BATCH_CAPACITY : n;
+}
+
+/** Per-sample SGD over the first n rows, in order; the mean loss before each update. */
+export function train_samples(n: i32): i32 {
+  const count = rows(n);
+  let sum: i64 = 0;
+  for (let k = 0; k < count; k++) {
+    const input = BATCH + <usize>k * ROW_BYTES;
+    const target = input + TARGET_IN_ROW;
+    zero_grad();
+    forward_from(input);
+    sum += loss_of(target);
+    backward_from(input, target);
+    step();
+  }
+  return count == 0 ? 0 : <i32>div_round_i64(sum, count);
+}
+
+/** One SGD step on the mean gradient of the first n rows; their mean loss before it. */
+export function train_batch(n: i32): i32 {
+  const count = rows(n);
+  if (count == 0) return 0;
+  zero_grad();
+  let sum: i64 = 0;
+  for (let k = 0; k < count; k++) {
+    const input = BATCH + <usize>k * ROW_BYTES;
+    const target = input + TARGET_IN_ROW;
+    forward_from(input);
+    sum += loss_of(target);
+    backward_from(input, target);
+  }
+  sgd_step(PARAMS, GRADS, PARAM_COUNT, <i32>div_round_i64(learningRate, count), F, G, F);
+  return <i32>div_round_i64(sum, count);
+}
+
+/** Forward for each of the first n rows; row k's output goes to batch_output_ptr() + k·outputs·4. */
+export function predict_samples(n: i32): void {
+  const count = rows(n);
+  for (let k = 0; k < count; k++) {
+    forward_from(BATCH + <usize>k * ROW_BYTES);
+    q_copy(A${model.layers.length - 1}, BATCH_OUTPUT + <usize>k * ${4 * outputs}, ${outputs});
+  }
+}
+`;
+}
 
 /** accShiftFor rounded up to even, so a square root of the sum shifts back exactly. */
 function evenAccShiftFor(terms: number): number {
@@ -147,6 +205,7 @@ export function generateEntry(model: Model): GeneratedEntry {
   if (layout.expTable !== undefined) segments.push({ offset: layout.expTable, words: Int32Array.from(exp) });
 
   const last = model.layers.length - 1;
+  const lastUnits = model.layers[last].units;
   const count = paramCount(model);
 
   // Element offsets of each layer's weight and bias inside params / grads.
@@ -160,7 +219,7 @@ export function generateEntry(model: Model): GeneratedEntry {
   });
 
   const names = (l: number): Names => ({ z: `Z${l}`, a: `A${l}`, dA: `DA${l}`, dZ: `DZ${l}`, n: model.layers[l].units });
-  const inputOf = (l: number) => (l === 0 ? "INPUT" : `A${l - 1}`);
+  const inputOf = (l: number) => (l === 0 ? "input" : `A${l - 1}`);
   const kernels = new Set(model.layers.map((layer) => ACTIVATION_CODE[layer.activation].kernel));
 
   const forwardLines = model.layers.flatMap((layer, l) => {
@@ -198,11 +257,20 @@ export function generateEntry(model: Model): GeneratedEntry {
     bufferLines.push(`// exp table: entry i = 2^(−i/16) in q2.30 (src/lut.ts).`, `const EXP_TABLE: usize = ${layout.expTable};`);
   }
   bufferLines.push(`const LOSS_SCRATCH: usize = ${layout.lossScratch};`);
+  if (model.batchCapacity > 0) {
+    bufferLines.push(
+      `const BATCH: usize = ${layout.batch};`,
+      `const BATCH_OUTPUT: usize = ${layout.batchOutput};`,
+      `const BATCH_CAPACITY: i32 = ${model.batchCapacity};`,
+      `const ROW_BYTES: usize = ${4 * (model.inputs + lastUnits)};`,
+      `const TARGET_IN_ROW: usize = ${4 * model.inputs};`,
+    );
+  }
   if (model.loss.type === "huber") bufferLines.push(`const HUBER_DELTA: i32 = ${toQ(lossContext.delta, F, "loss.delta")};`);
 
   const source = `// Generated by qfirm from the spec "${model.name}". Do not edit: change the spec and rebuild.
 // Values and params q${32 - F}.${F} (F); gradients and deltas q${32 - model.gradFormat.fracBits}.${model.gradFormat.fracBits} (G).
-import { q_zero } from "./q";
+import { div_round_i64, q_copy, q_zero } from "./q";
 import { dense_forward, dense_backward } from "./dense";
 ${[...kernels].map((k) => `import { ${k}_forward${k === "softmax" ? "" : `, ${k}_backward`} } from "./${k}";`).join("\n")}
 import { ${loss.kernel}, ${loss.kernel}_backward } from "./${loss.kernel}";
@@ -222,12 +290,24 @@ export function target_ptr(): usize { return TARGET; }
 export function params_ptr(): usize { return PARAMS; }
 export function grads_ptr(): usize { return GRADS; }
 
-export function forward(): void {
+function forward_from(input: usize): void {
   ${forwardLines.join("\n  ")}
 }
 
-export function loss(): i32 {
+function loss_of(target: usize): i32 {
   return ${loss.value(lossContext)};
+}
+
+function backward_from(input: usize, target: usize): void {
+  ${backwardLines.join("\n  ")}
+}
+
+export function forward(): void {
+  forward_from(INPUT);
+}
+
+export function loss(): i32 {
+  return loss_of(TARGET);
 }
 
 export function zero_grad(): void {
@@ -235,7 +315,7 @@ export function zero_grad(): void {
 }
 
 export function backward(): void {
-  ${backwardLines.join("\n  ")}
+  backward_from(INPUT, TARGET);
 }
 
 export function step(): void {
@@ -248,12 +328,12 @@ export function set_learning_rate(q: i32): void {
 
 export function train_step(): i32 {
   zero_grad();
-  forward();
-  const before = loss();
-  backward();
+  forward_from(INPUT);
+  const before = loss_of(TARGET);
+  backward_from(INPUT, TARGET);
   step();
   return before;
 }
-`;
+${model.batchCapacity > 0 ? batchEntries(model, lastUnits) : ""}`;
   return { source, layout, segments };
 }

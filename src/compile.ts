@@ -31,6 +31,15 @@ function findRoot(from: string): string {
   }
 }
 
+/**
+ * asc only translates (asconfig.json: optimizeLevel 0); binaryen optimizes once, for
+ * size on microcontrollers (flash is scarce) and for speed on the web.
+ */
+const TARGET_OPTIMIZE: Record<Target, { optimize: number; shrink: number }> = {
+  mcu: { optimize: 3, shrink: 2 },
+  web: { optimize: 3, shrink: 0 },
+};
+
 export class CompileError extends Error {
   override name = "CompileError";
 }
@@ -86,8 +95,8 @@ function finish(bytes: Uint8Array, input: CompileInput, target: Target): Uint8Ar
     }));
     // The module never grows its memory, so the maximum is the initial size.
     module.setMemory(input.pages, input.pages, null, segments, false, false, "0");
-    binaryen.setOptimizeLevel(3);
-    binaryen.setShrinkLevel(2);
+    binaryen.setOptimizeLevel(TARGET_OPTIMIZE[target].optimize);
+    binaryen.setShrinkLevel(TARGET_OPTIMIZE[target].shrink);
     module.optimize();
     if (!module.validate()) throw new CompileError("binaryen: the module does not validate");
     checkStandalone(module);

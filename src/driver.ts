@@ -24,6 +24,10 @@ export interface ModuleExports extends Record<string, unknown> {
   step(): void;
   set_learning_rate(q: number): void;
   train_step(): number;
+  /** The batched entries, present when the spec has a `batch` capacity. */
+  train_samples?(n: number): number;
+  train_batch?(n: number): number;
+  predict_samples?(n: number): void;
 }
 
 
@@ -97,6 +101,67 @@ export class Firmware {
 
   setLearningRate(value: number): void {
     this.exports.set_learning_rate(toQ(value, this.manifest.learningRate.fracBits, "learningRate"));
+  }
+
+  /** Rows the batch buffer holds; 0 when the module was built without one. */
+  get batchCapacity(): number {
+    return this.manifest.batch?.capacity ?? 0;
+  }
+
+  private requireBatch(rows: number): NonNullable<Manifest["batch"]> {
+    const batch = this.manifest.batch;
+    if (!batch) throw new QRangeError(`batch: the module has no batch buffer; give the spec "batch": { "capacity": N }`);
+    if (!Number.isInteger(rows) || rows < 0 || rows > batch.capacity) {
+      throw new QRangeError(`batch: ${rows} rows; the module holds 0 to ${batch.capacity}`);
+    }
+    return batch;
+  }
+
+  /**
+   * Writes already-quantized rows: row k's input (q.F) then target (q.F), as in the
+   * batch buffer. For hosts that quantize a data set once; `setBatch` checks floats.
+   */
+  setBatchWords(words: Int32Array, rows: number): void {
+    const batch = this.requireBatch(rows);
+    const length = (rows * batch.rowBytes) / 4;
+    if (words.length < length) throw new QRangeError(`batch: ${words.length} words for ${rows} rows of ${batch.rowBytes / 4}`);
+    this.words.set(words.subarray(0, length), batch.offset / 4);
+  }
+
+  /** Writes rows of (input, target) floats into the batch buffer. */
+  setBatch(inputs: ArrayLike<number>[], targets: ArrayLike<number>[]): void {
+    const batch = this.requireBatch(inputs.length);
+    if (targets.length !== inputs.length) {
+      throw new QRangeError(`batch: ${inputs.length} inputs but ${targets.length} targets`);
+    }
+    const m = this.manifest;
+    inputs.forEach((input, k) => {
+      const row = batch.offset + k * batch.rowBytes;
+      this.write(row, input, m.inputs, m.format.fracBits, `batch[${k}].input`);
+      this.write(row + batch.targetInRow, targets[k], m.outputs, m.format.fracBits, `batch[${k}].target`);
+    });
+  }
+
+  /** Per-sample SGD over the first `rows` rows; their mean loss before each update. */
+  trainSamples(rows: number): number {
+    this.requireBatch(rows);
+    return fromQ(this.exports.train_samples!(rows), this.manifest.loss.fracBits);
+  }
+
+  /** One SGD step on the mean gradient of the first `rows` rows; their mean loss. */
+  trainBatch(rows: number): number {
+    this.requireBatch(rows);
+    return fromQ(this.exports.train_batch!(rows), this.manifest.loss.fracBits);
+  }
+
+  /** Forward for the first `rows` rows; their outputs. */
+  predictSamples(rows: number): number[][] {
+    const batch = this.requireBatch(rows);
+    this.exports.predict_samples!(rows);
+    const m = this.manifest;
+    return Array.from({ length: rows }, (_, k) =>
+      this.read(batch.outputOffset + 4 * k * m.outputs, m.outputs, m.format.fracBits),
+    );
   }
 
   params(): LayerWeights[] {

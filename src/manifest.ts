@@ -31,6 +31,12 @@ export interface Manifest {
   loss: { type: string; delta?: number; fracBits: number };
   learningRate: { value: number; fracBits: number };
   lut: { entries: number; range: number; offset: number | null; fracBits: 30 };
+  /** The exp table (softmax), 16 entries of 2^(−i/16) in q2.30. */
+  expTable: { offset: number; entries: 16; fracBits: 30 } | null;
+  /** The batch buffer and entries (train_samples, train_batch, predict_samples), when the spec asks for them. */
+  batch: { capacity: number; offset: number; rowBytes: number; targetInRow: number; outputOffset: number } | null;
+  /** 16 bytes the cosine loss writes during loss() and backward(). */
+  lossScratch: number;
   /** Per layer: z, a (format), dA = ∂L/∂a and dZ = ∂L/∂z (gradFormat); for inspection, not part of ABI v1. */
   scratch: { z: number; a: number; dA: number; dZ: number }[];
   memory: { pages: number; bytesUsed: number };
@@ -68,6 +74,18 @@ export function buildManifest(model: Model, layout: MemoryLayout, moduleBytes: n
     loss: { ...model.loss, fracBits: F },
     learningRate: { value: model.learningRate, fracBits: F },
     lut: { entries: model.lut.entries, range: model.lut.range, offset: layout.table ?? null, fracBits: 30 },
+    expTable: layout.expTable !== undefined ? { offset: layout.expTable, entries: 16, fracBits: 30 } : null,
+    batch:
+      model.batchCapacity > 0
+        ? {
+            capacity: model.batchCapacity,
+            offset: layout.batch,
+            rowBytes: 4 * (model.inputs + outputsOf(model)),
+            targetInRow: 4 * model.inputs,
+            outputOffset: layout.batchOutput,
+          }
+        : null,
+    lossScratch: layout.lossScratch,
     scratch: layout.layers,
     memory: { pages: layout.pages, bytesUsed: layout.end },
     module: { bytes: moduleBytes, target },

@@ -52,6 +52,8 @@ export interface Model {
   loss: Loss;
   learningRate: number;
   lut: LutConfig;
+  /** Rows of the batch buffer (train_samples, train_batch, predict_samples); 0 leaves them out. */
+  batchCapacity: number;
   weights: LayerWeights[];
   sample?: Sample;
 }

@@ -35,6 +35,8 @@ export const DEFAULT_LEARNING_RATE = 0.01;
  * 1 KiB of table. Range 12 puts the saturation step (1 − tanh 12 ≈ 8e-11) below the
  * interpolation error: `qfirm lut-error` measures 5.7e-8 (sigmoid) and 8.3e-8 (tanh) in q8.24.
  */
+/** No batch buffer and no batched entries unless the spec asks: nothing unused in the module. */
+export const DEFAULT_BATCH_CAPACITY = 0;
 export const DEFAULT_LUT = { entries: 256, range: 12 } as const;
 /**
  * Gradients get 4 more fraction bits than the values (at most 30): a per-sample
@@ -154,6 +156,13 @@ export const SPEC_SCHEMA: SchemaObject = {
       required: ["seed"],
       properties: { seed: { type: "integer", minimum: 0, maximum: 4294967295 } },
     },
+    batch: {
+      description: "Rows the module's batch buffer holds; adds the batched entries train_samples, train_batch, predict_samples. Default: none.",
+      type: "object",
+      additionalProperties: false,
+      required: ["capacity"],
+      properties: { capacity: { type: "integer", minimum: 1, maximum: 65536 } },
+    },
     sample: {
       description: "One input and its target, for `qfirm check` and the module's initial buffers.",
       type: "object",
@@ -177,6 +186,7 @@ interface RawSpec {
   lut?: { entries: number; range: number };
   weights?: LayerWeights[];
   init?: { seed: number };
+  batch?: { capacity: number };
   sample?: Sample;
 }
 
@@ -249,7 +259,8 @@ export function parseSpec(value: unknown): Model {
   checkAtLeastOneLsb("optimizer.learningRate", learningRate, format);
 
   const inputs = spec.inputs;
-  checkMemory(inputs, layers);
+  const batchCapacity = spec.batch?.capacity ?? DEFAULT_BATCH_CAPACITY;
+  checkMemory(inputs, layers, batchCapacity);
 
   const shape = { inputs, layers };
   let weights: LayerWeights[];
@@ -264,7 +275,7 @@ export function parseSpec(value: unknown): Model {
     weights = initWeights(shape, spec.init!.seed);
   }
 
-  const model: Model = { name: spec.name, format, gradFormat, inputs, layers, loss, learningRate, lut, weights };
+  const model: Model = { name: spec.name, format, gradFormat, inputs, layers, loss, learningRate, lut, batchCapacity, weights };
   if (spec.sample) model.sample = checkSample(spec.sample, shape, loss.type, format);
   return model;
 }
@@ -347,7 +358,7 @@ function checkAtLeastOneLsb(path: string, value: number, format: QFormat): void 
 }
 
 /** Every tensor and its gradient, the buffers and slack, in i32 words, against MAX_MEMORY_BYTES. */
-function checkMemory(inputs: number, layers: Model["layers"]): void {
+function checkMemory(inputs: number, layers: Model["layers"], batchCapacity: number): void {
   let params = 0;
   let units = 0;
   let biggest = 0;
@@ -360,7 +371,14 @@ function checkMemory(inputs: number, layers: Model["layers"]): void {
     if (count > biggest) [biggest, biggestAt] = [count, l];
   });
   const outputs = layers[layers.length - 1].units;
-  const bytes = (params * 2 + inputs + 4 * units + outputs + MEMORY_SLACK_WORDS) * 4;
+  const batchWords = batchCapacity * (inputs + 2 * outputs);
+  const bytes = (params * 2 + inputs + 4 * units + outputs + batchWords + MEMORY_SLACK_WORDS) * 4;
+  if (bytes > MAX_MEMORY_BYTES && (params * 2 + inputs + 4 * units + outputs + MEMORY_SLACK_WORDS) * 4 <= MAX_MEMORY_BYTES) {
+    throw new SpecError(
+      "batch.capacity",
+      `${grouped(batchCapacity)} rows of ${grouped(inputs + 2 * outputs)} values need ${mib(batchWords * 4)}; with the model that exceeds ${mib(MAX_MEMORY_BYTES)} (1024 wasm pages)`,
+    );
+  }
   if (bytes > MAX_MEMORY_BYTES) {
     throw new SpecError(
       "layers",

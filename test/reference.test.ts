@@ -102,6 +102,7 @@ function loadExample(): Model & { sample: { input: number[]; target: number[] } 
     name: json.name,
     format: { bits: 32, fracBits: 24 },
     gradFormat: { bits: 32, fracBits: 28 },
+    batchCapacity: 1,
     inputs: json.inputs,
     layers: json.layers,
     loss: json.loss,
@@ -226,10 +227,15 @@ describe("ops at their edges", () => {
     expect(relu_backward(relu_forward([-1, 0, -0, 2]), [5, 5, 5, 5])).toEqual([0, 0, 0, 5]);
   });
 
-  test("ops without a reference yet say so", () => {
-    expect(() => trace({ ...model, loss: { type: "hinge" } }, model.weights, input, target)).toThrow('loss "hinge" has no reference yet');
-    const softmax: Model = { ...model, layers: [model.layers[0], { units: 1, activation: "softmax" }] };
-    expect(() => forward(softmax, model.weights, input)).toThrow('activation "softmax" has no reference yet');
+  test("ops without a reference say so (every op of model.ts has one; an unknown name, as from untyped JSON, has not)", () => {
+    const unknownLoss = { ...model, loss: { type: "squared_hinge" as LossType } };
+    expect(() => trace(unknownLoss, model.weights, input, target)).toThrow('loss "squared_hinge" has no reference yet');
+    const swish: Model = { ...model, layers: [model.layers[0], { units: 1, activation: "swish" as Activation }] };
+    expect(() => forward(swish, model.weights, input)).toThrow('activation "swish" has no reference yet');
+    // Not even names an object inherits.
+    expect(() => forward({ ...model, layers: [{ units: 2, activation: "toString" as Activation }, model.layers[1]] }, model.weights, input)).toThrow(
+      'activation "toString" has no reference yet',
+    );
   });
 });
 

@@ -49,6 +49,7 @@ describe("the documented example", () => {
       loss: { type: "l2" },
       learningRate: 0.5,
       lut: { entries: 256, range: 8 },
+      batchCapacity: 0, // default: no batch buffer
       weights: [
         { weight: [[0.05, 0.29], [0.74, -0.27], [-0.55, -0.84]], bias: [0.15, 0.17] },
         { weight: [[0.4], [1.16]], bias: [-0.41] },
@@ -107,7 +108,7 @@ describe("schema errors name the field", () => {
     ["required", (s) => delete s.layers, "layers", "missing (required)"],
     ["nested required", (s) => (s.loss = {}), "loss.type", "missing (required)"],
     ["unknown field", (s) => (s.layers[0] = { unit: 2, activation: "relu" }), "layers[0].unit", 'unknown field (did you mean "units"?)'],
-    ["unknown root field", (s) => (s.comment = "hi"), "comment", "unknown field (allowed: name, format, gradFormat, inputs, layers, loss, optimizer, lut, weights, init, sample)"],
+    ["unknown root field", (s) => (s.comment = "hi"), "comment", "unknown field (allowed: name, format, gradFormat, inputs, layers, loss, optimizer, lut, weights, init, batch, sample)"],
     ["pattern", (s) => (s.name = "3-bad"), "name", `"3-bad" is not a name: a letter, then at most 63 letters, digits, '_' or '-'`],
     ["format pattern", (s) => (s.format = "float32"), "format", '"float32" is not a format like "q8.24"'],
     ["format bits", (s) => (s.format = "q8.25"), "format", '"q8.25" has 33 bits; I + F must be 32'],
