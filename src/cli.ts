@@ -13,7 +13,7 @@ import { Firmware } from "./driver.js";
 import { formatName, parseFormat, QRangeError } from "./format.js";
 import { renderHeader } from "./header.js";
 import { footprint, type Footprint } from "./inspect.js";
-import { measureLut } from "./lut_error.js";
+import { measureLut, measureSoftmax } from "./lut_error.js";
 import { ABI_VERSION, type Manifest } from "./manifest.js";
 import type { Model } from "./model.js";
 import { NOTE_FIGURES } from "./notes.js";
@@ -213,13 +213,14 @@ export function program(): Command {
         throw error;
       }
       const lut = { entries: options.entries, range: options.range };
-      const result = await measureLut(format.fracBits, lut);
+      const result = { ...(await measureLut(format.fracBits, lut)), "softmax (exp)": await measureSoftmax(format.fracBits) };
       console.log(`table: ${lut.entries} entries of tanh over [0, ${lut.range}] (${lut.entries * 4} bytes), values ${options.format}`);
-      const rows = (["sigmoid", "tanh"] as const).map((name) => {
+      const rows = (["sigmoid", "tanh", "softmax (exp)"] as const).map((name) => {
         const r = result[name];
         return [name, r.maxError.toExponential(2), r.lsbs.toFixed(2), num(r.at), r.monotonic ? "yes" : "NO", String(r.points)];
       });
       console.log(renderTable(["function", "max |error|", "LSBs", "at x", "monotonic", "points"], rows));
+      console.log("softmax (exp): the first of softmax(x, 0), which is σ(x), against Math; no table parameters apply");
     });
 
   return cli;

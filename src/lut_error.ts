@@ -55,3 +55,47 @@ export async function measureLut(fracBits: number, lut: LutConfig, points = 1 <<
     tanh: sweep((q) => probe.tanh(q), Math.tanh, lut.range + 4),
   };
 }
+
+/**
+ * Softmax's exp (2^k range reduction, assembly/exp.ts) and division, measured end
+ * to end: a two-unit softmax over logits (x, 0) gives σ(x) exactly in real
+ * arithmetic, so its first output is compared with Math over x ∈ [−reach, reach].
+ */
+export async function measureSoftmax(fracBits: number, reach = 24, points = 1 << 20): Promise<SweepResult> {
+  const { buildModel } = await import("./build.js");
+  const { parseSpec } = await import("./spec.js");
+  const model = parseSpec({
+    name: "softmax-probe",
+    format: `q${32 - fracBits}.${fracBits}`,
+    inputs: 1,
+    layers: [{ units: 2, activation: "softmax" }],
+    loss: { type: "cross_entropy" },
+    weights: [{ weight: [[1, 0]], bias: [0, 0] }],
+  });
+  const { wasm, manifest } = await buildModel(model);
+  const instance = await WebAssembly.instantiate(await WebAssembly.compile(wasm), {});
+  const forward = instance.exports.forward as () => void;
+  const words = new Int32Array((instance.exports.memory as WebAssembly.Memory).buffer);
+  const input = manifest.buffers.input / 4;
+  const output = manifest.buffers.output / 4;
+  const scale = 2 ** fracBits;
+  const lo = -Math.round(Math.min(reach * scale, 2 ** 31 - 1));
+  const stride = Math.max(1, Math.floor((-2 * lo) / points));
+  const result: SweepResult = { maxError: 0, at: 0, lsbs: 0, monotonic: true, points: 0 };
+  let previous = -Infinity;
+  for (let q = lo; q <= -lo; q += stride) {
+    words[input] = q;
+    forward();
+    const y = words[output];
+    if (y < previous) result.monotonic = false;
+    previous = y;
+    const error = Math.abs(y / scale - sigmoidMath(q / scale));
+    if (error > result.maxError) {
+      result.maxError = error;
+      result.at = q / scale;
+    }
+    result.points++;
+  }
+  result.lsbs = result.maxError * scale;
+  return result;
+}
