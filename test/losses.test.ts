@@ -36,6 +36,7 @@ import { softmax_backward, softmax_forward } from "../src/reference/softmax.js";
 import { tanh_backward, tanh_forward } from "../src/reference/tanh.js";
 import { mulberry32, parseSpec } from "../src/spec.js";
 import { randomSpec } from "./support/models.js";
+import { CASES, drawNet, HUBER_DELTA, KINK_MARGIN, kinkDistance, type Case, type Net } from "./support/nets.js";
 
 /** Every tolerance and margin of this file. */
 const TOLERANCES = {
@@ -52,14 +53,6 @@ const TOLERANCES = {
    * ≲ 1e-8: a few ulps of exp/tanh/log plus the short sums of a two-layer net.
    */
   evaluationUlps: 8,
-  /**
-   * No sample may sit closer than this to a kink (a ReLU pre-activation at 0, |ŷ − y| at 0
-   * for L1 or at δ for Huber, y·ŷ at 1 for hinge, ‖ŷ‖ at 0 for cosine): the differences
-   * move z by ≤ h·max|input| ≈ 1e-5, far less, so they never straddle one.
-   */
-  kinkMargin: 1e-3,
-  /** Seeds tried per case before giving up on finding a sample that clears every kink. */
-  maxDraws: 50,
   /**
    * TensorFlow.js CPU (float32) against the reference evaluated at the same float32-rounded
    * params, input and target: |tf − reference| ≤ relative · |reference| + absolute · max_k |reference_k|,
@@ -79,7 +72,6 @@ const TOLERANCES = {
 } as const;
 
 /** The Huber delta of the nets below: small enough that both branches occur. */
-const HUBER_DELTA = 0.3;
 
 // ---- Comparison helpers ----
 
@@ -153,104 +145,6 @@ function expectNotesWrong(reference: number[], wrong: number[], f: (x: number[])
 
 // ---- Seeded nets ----
 
-interface Case {
-  name: string;
-  activations: [Activation, Activation];
-  loss: LossType;
-}
-
-const HIDDEN: Activation[] = ["sigmoid", "tanh", "relu", "linear"];
-const OUTPUT: Activation[] = ["sigmoid", "tanh", "relu", "linear"];
-const ELEMENTWISE_LOSSES: LossType[] = ["l2", "l1", "huber", "hinge", "cosine"];
-
-/** Every hidden activation × every output activation × every loss; softmax only with cross_entropy, as the spec allows. */
-const CASES: Case[] = [
-  ...ELEMENTWISE_LOSSES.flatMap((loss) =>
-    HIDDEN.flatMap((hidden) => OUTPUT.map((output): Case => ({ name: `${hidden} → ${output}, ${loss}`, activations: [hidden, output], loss }))),
-  ),
-  ...HIDDEN.map((hidden): Case => ({ name: `${hidden} → softmax, cross_entropy`, activations: [hidden, "softmax"], loss: "cross_entropy" })),
-];
-
-interface Net {
-  model: Model;
-  params: LayerWeights[];
-  input: number[];
-  target: number[];
-  seed: number;
-}
-
-/**
- * A seeded net for the case: randomSpec's Glorot weights, biases redrawn in [−0.5, 0.5)
- * (Glorot's are 0), and a target the loss accepts: ±1 for hinge, one-hot for
- * cross_entropy, values in [−1, 1) for cosine, randomSpec's (0.1, 0.9) otherwise.
- */
-function netFor(c: Case, seed: number): Net {
-  const spec = randomSpec({ seed, activations: c.activations, loss: c.loss, inputs: 4, hidden: 5, outputs: 3 });
-  const draw = mulberry32(seed ^ 0xc0ffee);
-  const uniform = (lo: number, hi: number) => lo + (hi - lo) * draw();
-  const sample = spec.sample as { input: number[]; target: number[] };
-  if (c.loss === "hinge") sample.target = sample.target.map(() => (draw() < 0.5 ? -1 : 1));
-  if (c.loss === "cross_entropy") {
-    const hot = Math.floor(draw() * sample.target.length);
-    sample.target = sample.target.map((_, j) => (j === hot ? 1 : 0));
-  }
-  if (c.loss === "cosine") sample.target = sample.target.map(() => uniform(-1, 1));
-  if (c.loss === "huber") spec.loss = { type: "huber", delta: HUBER_DELTA };
-  const model = parseSpec(spec);
-  const params = model.weights.map((w) => ({ weight: w.weight, bias: w.bias.map(() => uniform(-0.5, 0.5)) }));
-  return { model, params, input: model.sample!.input, target: model.sample!.target, seed };
-}
-
-/** How close the net's sample comes to a kink of its activations or its loss (Infinity when it has none). */
-function kinkDistance(net: Net): number {
-  const { model, params, input, target } = net;
-  const { z, a } = forward(model, params, input);
-  const yHat = a[a.length - 1];
-  const distances: number[] = [];
-  model.layers.forEach((layer, l) => {
-    if (layer.activation === "relu") distances.push(...z[l].map(Math.abs));
-  });
-  const delta = model.loss.delta ?? 1;
-  switch (model.loss.type) {
-    case "l1":
-      distances.push(...yHat.map((p, j) => Math.abs(p - target[j])));
-      break;
-    case "huber":
-      distances.push(...yHat.map((p, j) => Math.abs(Math.abs(p - target[j]) - delta)));
-      break;
-    case "hinge":
-      distances.push(...yHat.map((p, j) => Math.abs(target[j] * p - 1)));
-      break;
-    case "cosine":
-      distances.push(Math.hypot(...yHat));
-      break;
-  }
-  return Math.min(Infinity, ...distances);
-}
-
-/**
- * Whether the sample gives the loss something to push, judged from the forward pass alone
- * (not from the backward under test). All-zero gradients would check nothing: a ReLU output
- * layer with no unit above 0; a hinge with every margin met; a cosine loss with fewer than
- * two nonzero outputs (ŷ then stays on one axis, so cos θ cannot change).
- */
-function hasSignal(net: Net): boolean {
-  const { z, a } = forward(net.model, net.params, net.input);
-  const last = net.model.layers.length - 1;
-  if (net.model.layers[last].activation === "relu" && z[last].every((v) => v <= 0)) return false;
-  if (net.model.loss.type === "hinge" && a[last].every((p, j) => net.target[j] * p >= 1)) return false;
-  if (net.model.loss.type === "cosine" && a[last].filter((p) => p !== 0).length < 2) return false;
-  return true;
-}
-
-/** The first seed of the case's range whose sample clears every kink by kinkMargin and has a signal. */
-function drawNet(c: Case, caseIndex: number): Net {
-  for (let draw = 0; draw < TOLERANCES.maxDraws; draw++) {
-    const net = netFor(c, 1000 * (caseIndex + 1) + draw);
-    if (kinkDistance(net) >= TOLERANCES.kinkMargin && hasSignal(net)) return net;
-  }
-  throw new Error(`${c.name}: no sample among ${TOLERANCES.maxDraws} seeds clears every kink by ${TOLERANCES.kinkMargin} and has a nonzero gradient`);
-}
 
 const NETS = CASES.map((c, i) => ({ case: c, net: drawNet(c, i) }));
 
@@ -284,7 +178,7 @@ describe("every parameter's gradient against central differences of the referenc
       const base = drawNet(c, 900);
       const model: Model = { ...base.model, layers: [base.model.layers[0], { units: 3, activation: "softmax" }] };
       const net = { ...base, model };
-      expect(kinkDistance(net)).toBeGreaterThan(TOLERANCES.kinkMargin);
+      expect(kinkDistance(net)).toBeGreaterThan(KINK_MARGIN);
       const analytic = flattenParams(trace(model, net.params, net.input, net.target).grads);
       expectMatchesDifferences(analytic, referenceLossAt(net), flattenParams(net.params), `${c.name}: ∂L/∂params`);
     }
