@@ -61,6 +61,8 @@ export interface MemoryLayout {
   expTable?: number;
   /** 16 bytes the cosine loss keeps its norms in. */
   lossScratch: number;
+  /** i64 accumulators of the widest layer, for dense_forward. */
+  acc: number;
   /** batchCapacity rows of (input, target), then batchCapacity rows of output. */
   batch: number;
   batchOutput: number;
@@ -94,11 +96,12 @@ export function memoryLayout(model: Model, tableEntries: number, expEntries: num
   const table = tableEntries > 0 ? take(tableEntries) : undefined;
   const expTable = expEntries > 0 ? take(expEntries) : undefined;
   const lossScratch = take(4);
+  const acc = take(2 * Math.max(...model.layers.map((layer) => layer.units)));
   const outputs = model.layers[model.layers.length - 1].units;
   const batch = take(model.batchCapacity * (model.inputs + outputs));
   const batchOutput = take(model.batchCapacity * outputs);
   return {
-    input, target, params, grads, layers, table, expTable, lossScratch, batch, batchOutput,
+    input, target, params, grads, layers, table, expTable, lossScratch, acc, batch, batchOutput,
     output: layers[layers.length - 1].a,
     end: at,
     pages: Math.max(1, Math.ceil(at / PAGE_BYTES)),

@@ -14,6 +14,7 @@ import { NOTE_FIGURES } from "../src/notes.js";
 import { allQuantities, compare, TOLERANCES } from "../src/parity.js";
 import { trace, trainStep } from "../src/reference/network.js";
 import { parseSpecText } from "../src/spec.js";
+import { randomSpec } from "./support/models.js";
 
 const EXAMPLE = join(ROOT, "examples", "documented-example.json");
 const json = JSON.parse(readFileSync(EXAMPLE, "utf8"));
@@ -81,6 +82,24 @@ describe("ABI v1", () => {
     expect(m.params[0].offset).toBe(m.buffers.params);
     expect(m.params[1].offset).toBe(m.buffers.params + 6 * 4);
     expect(m.params[2].gradOffset).toBe(m.buffers.grads + 8 * 4);
+  });
+
+  it("train_step (fused backward and step) is bit-identical to zero_grad, forward, loss, backward, step", async () => {
+    const specs = [model, parseSpecText(JSON.stringify({ ...randomSpec({ seed: 3, activations: ["relu", "softmax"], loss: "cross_entropy" }), sample: { input: [0.5, 0, -1, 2], target: [0, 1, 0] } }))];
+    for (const m of specs) {
+      const { wasm, manifest } = await buildModel(m);
+      const fused = await Firmware.load(wasm, manifest);
+      const separate = await Firmware.load(wasm, manifest);
+      for (let k = 0; k < 5; k++) {
+        const loss = fused.exports.train_step();
+        separate.exports.zero_grad();
+        separate.exports.forward();
+        expect(separate.exports.loss(), `step ${k}`).toBe(loss);
+        separate.exports.backward();
+        separate.exports.step();
+      }
+      expect(new Int32Array(fused.exports.memory.buffer)).toEqual(new Int32Array(separate.exports.memory.buffer));
+    }
   });
 
   it("train_step can run again and again from the buffers alone, and the loss falls", async () => {
