@@ -37,6 +37,8 @@ export interface Manifest {
   batch: { capacity: number; offset: number; rowBytes: number; targetInRow: number; outputOffset: number } | null;
   /** 16 bytes the cosine loss writes during loss() and backward(). */
   lossScratch: number;
+  /** i64 accumulators forward() writes (8 bytes per unit of the widest layer). */
+  accumulators: { offset: number; bytes: number };
   /** Per layer: z, a (format), dA = ∂L/∂a and dZ = ∂L/∂z (gradFormat); for inspection, not part of ABI v1. */
   scratch: { z: number; a: number; dA: number; dZ: number }[];
   memory: { pages: number; bytesUsed: number };
@@ -86,6 +88,7 @@ export function buildManifest(model: Model, layout: MemoryLayout, moduleBytes: n
           }
         : null,
     lossScratch: layout.lossScratch,
+    accumulators: { offset: layout.acc, bytes: 8 * Math.max(...model.layers.map((layer) => layer.units)) },
     scratch: layout.layers,
     memory: { pages: layout.pages, bytesUsed: layout.end },
     module: { bytes: moduleBytes, target },
