@@ -16,6 +16,8 @@ export function loss_cross_entropy(z: usize, y: usize, n: i32, fracBits: i32, ac
   const max = <i64>max_q(z, n);
   let sum: i64 = 0;
   for (let j = 0; j < n; j++) sum += exp_neg_q30(<i64>ld(z, j) - max, fracBits, expTable);
+  // sum ≥ 1 (the max's term is e^0) unless the exp table was overwritten; ln needs ≥ 1.
+  if (sum < (<i64>1 << 30)) sum = <i64>1 << 30;
   const lnSum = q_rescale_sat(ln_q30(sum), 30, fracBits);
   let acc: i64 = 0;
   for (let j = 0; j < n; j++) {

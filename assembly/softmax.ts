@@ -25,5 +25,7 @@ export function softmax_forward(z: usize, a: usize, n: i32, fracBits: i32, expTa
     st(a, j, <i32>e); // e ≤ 2^30: fits
     sum += e;
   }
+  // sum ≥ 1 (the max's term is e^0) unless the exp table was overwritten; never divide by 0.
+  if (sum == 0) sum = 1;
   for (let j = 0; j < n; j++) st(a, j, <i32>div_round_i64(<i64>ld(a, j) << fracBits, sum));
 }

@@ -51,12 +51,22 @@ export class Firmware {
     return Array.from(this.words.subarray(offset / 4, offset / 4 + length), (q) => fromQ(q, fracBits));
   }
 
-  private write(offset: number, values: ArrayLike<number>, length: number, fracBits: number, what: string): void {
+  /** Checks and converts; throws QRangeError naming `what[i]`, having written nothing. */
+  private quantize(values: ArrayLike<number>, length: number, fracBits: number, what: string): Int32Array {
     if (values.length !== length) {
       throw new QRangeError(`${what}: has ${values.length} values; the model takes ${length}`);
     }
-    const q = Int32Array.from({ length }, (_, i) => toQ(values[i], fracBits, `${what}[${i}]`));
-    this.words.set(q, offset / 4);
+    return Int32Array.from({ length }, (_, i) => toQ(values[i], fracBits, `${what}[${i}]`));
+  }
+
+  /** Writes only after every part converted, so a rejected call leaves memory as it was. */
+  private writeAll(parts: { offset: number; words: Int32Array }[]): void {
+    const memory = this.words;
+    for (const { offset, words } of parts) memory.set(words, offset / 4);
+  }
+
+  private write(offset: number, values: ArrayLike<number>, length: number, fracBits: number, what: string): void {
+    this.writeAll([{ offset, words: this.quantize(values, length, fracBits, what) }]);
   }
 
   setInput(values: ArrayLike<number>): void {
@@ -135,11 +145,16 @@ export class Firmware {
       throw new QRangeError(`batch: ${inputs.length} inputs but ${targets.length} targets`);
     }
     const m = this.manifest;
-    inputs.forEach((input, k) => {
-      const row = batch.offset + k * batch.rowBytes;
-      this.write(row, input, m.inputs, m.format.fracBits, `batch[${k}].input`);
-      this.write(row + batch.targetInRow, targets[k], m.outputs, m.format.fracBits, `batch[${k}].target`);
-    });
+    const F = m.format.fracBits;
+    this.writeAll(
+      inputs.flatMap((input, k) => {
+        const row = batch.offset + k * batch.rowBytes;
+        return [
+          { offset: row, words: this.quantize(input, m.inputs, F, `batch[${k}].input`) },
+          { offset: row + batch.targetInRow, words: this.quantize(targets[k], m.outputs, F, `batch[${k}].target`) },
+        ];
+      }),
+    );
   }
 
   /** Per-sample SGD over the first `rows` rows; their mean loss before each update. */
@@ -173,11 +188,13 @@ export class Firmware {
   }
 
   setParams(weights: LayerWeights[]): void {
-    const tensors = this.manifest.params;
-    tensors.forEach((t) => {
-      const values = t.kind === "weight" ? weights[t.layer]?.weight?.flat() : weights[t.layer]?.bias;
-      this.write(t.offset, values ?? [], t.shape.reduce((a, b) => a * b), t.fracBits, `params[${t.layer}].${t.kind}`);
-    });
+    this.writeAll(
+      this.manifest.params.map((t) => {
+        const values = t.kind === "weight" ? weights[t.layer]?.weight?.flat() : weights[t.layer]?.bias;
+        const words = this.quantize(values ?? [], t.shape.reduce((a, b) => a * b), t.fracBits, `params[${t.layer}].${t.kind}`);
+        return { offset: t.offset, words };
+      }),
+    );
   }
 
   private tensors(offset: "offset" | "gradOffset", fracBits: "fracBits" | "gradFracBits"): LayerWeights[] {

@@ -15,15 +15,22 @@ import { Ajv, type ErrorObject, type SchemaObject } from "ajv";
 import { formatName, lsb, parseFormat, rangeOf, toQ } from "./format.js";
 import { ACTIVATIONS, LOSSES, type LayerWeights, type Model, type QFormat, type Sample } from "./model.js";
 
+/** Line breaks JSON.stringify leaves raw (and any other), escaped: a message stays one line. */
+function oneLine(text: string): string {
+  return text.replace(/[\n\r\u0085\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
 export class SpecError extends Error {
   override name = "SpecError";
-  constructor(
-    /** Where: `layers[1].activation`, `weights[0].weight[2][1]`, `(root)`, `(json)`. */
-    readonly path: string,
-    /** What is wrong, one line. */
-    readonly problem: string,
-  ) {
-    super(`${path}: ${problem}`);
+  /** Where: `layers[1].activation`, `weights[0].weight[2][1]`, `(root)`, `(json)`. */
+  readonly path: string;
+  /** What is wrong, one line. */
+  readonly problem: string;
+
+  constructor(path: string, problem: string) {
+    super(`${oneLine(path)}: ${oneLine(problem)}`);
+    this.path = oneLine(path);
+    this.problem = oneLine(problem);
   }
 }
 
@@ -535,7 +542,7 @@ function pointerToPath(pointer: string): string {
 }
 
 function joinPath(path: string, field: string): string {
-  const key = /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(field) ? field : JSON.stringify(truncate(field, 40));
+  const key = /^[A-Za-z_$][A-Za-z0-9_$]{0,39}$/.test(field) ? field : JSON.stringify(truncate(field, 40));
   const isIdentifier = !key.startsWith('"');
   if (path === "(root)" || path === "") return isIdentifier ? key : `[${key}]`;
   return isIdentifier ? `${path}.${key}` : `${path}[${key}]`;
@@ -600,7 +607,7 @@ function plural(n: number, one: string, many = `${one}s`): string {
 }
 
 function grouped(n: number): string {
-  return n.toLocaleString("en-US");
+  return n < 1e15 ? n.toLocaleString("en-US") : n.toExponential(2);
 }
 
 function mib(bytes: number): string {

@@ -8,8 +8,7 @@
 //
 // The mutations: every wrong value of its kind in every field of the example (the
 // exhaustive part), then GENERATED distinct seeded ones from the operators below, then
-// a few of many megabytes. Outcomes that match a bug already reported (KNOWN_BUGS) are
-// set aside, and each bug has an it.fails reproduction that passes once it is fixed.
+// a few of many megabytes.
 //
 // A sample of them goes through the real CLI, `qfirm build SPEC --out DIR`: exit 2,
 // nothing on stdout, one line on stderr starting "qfirm: " (the same message), no
@@ -86,13 +85,18 @@ class Random {
 
 type Segment = string | number;
 
+/** Messages stay on one line: spec.ts escapes the breaks JSON.stringify leaves raw. */
+function escapeLineBreaks(text: string): string {
+  return text.replace(/[\u0085\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
 /** A field path in spec.ts's notation (for building the expected path). */
 function pathOf(segments: Segment[]): string {
   let path = "";
   for (const s of segments) {
     if (typeof s === "number") path += `[${s}]`;
-    else if (/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(s)) path += path ? `.${s}` : s;
-    else path += `[${JSON.stringify(s.length <= 40 ? s : `${s.slice(0, 39)}…`)}]`;
+    else if (/^[A-Za-z_$][A-Za-z0-9_$]{0,39}$/.test(s)) path += path ? `.${s}` : s;
+    else path += `[${escapeLineBreaks(JSON.stringify(s.length <= 40 ? s : `${s.slice(0, 39)}…`))}]`;
   }
   return path || "(root)";
 }
@@ -640,35 +644,6 @@ const generated = generate(GENERATED, seen);
 const all = [...fixed, ...generated];
 const huge = hugeMutations();
 
-// ---- Known bugs (reported; not fixed here: src/spec.ts belongs to another engineer) ----
-
-interface KnownBug {
-  id: string;
-  what: string;
-  matches(outcome: Outcome): boolean;
-}
-
-const KNOWN_BUGS: KnownBug[] = [
-  {
-    id: "long-identifier-key",
-    what: "an unknown field whose key is identifier-like (letters, digits, _, $) is echoed whole in the path: spec.ts joinPath truncates only quoted keys",
-    matches: (o) => o.error !== undefined && /unknown field/.test(o.error.problem) && /^[A-Za-z_$][A-Za-z0-9_$]{40,}/.test(o.error.path.split(/[.[]/).pop() ?? ""),
-  },
-  {
-    id: "raw-line-separator",
-    what: "a name or key holding U+2028, U+2029 or U+0085 reaches the message raw (JSON.stringify leaves them unescaped)",
-    matches: (o) => o.error !== undefined && /[\u2028\u2029\u0085]/.test(o.error.message),
-  },
-  {
-    id: "huge-count-digits",
-    what: "the memory message prints every digit of a huge parameter count (grouped()), e.g. 300 digits for units 1e300",
-    matches: (o) => o.error !== undefined && o.error.message.length > MAX_MESSAGE && /the model needs/.test(o.error.problem),
-  },
-];
-
-function knownBug(outcome: Outcome): KnownBug | undefined {
-  return outcome.problem === undefined ? undefined : KNOWN_BUGS.find((bug) => bug.matches(outcome));
-}
 
 describe("malformed specs through parseSpecText", () => {
   it(`the generator makes ${GENERATED} distinct malformed specs beyond the exhaustive wrong values, every kind represented`, () => {
@@ -686,17 +661,14 @@ describe("malformed specs through parseSpecText", () => {
 
   it(`turns away each of them (${all.length}) with a one-line SpecError naming a field of the mutation`, () => {
     const outcomes = all.map(judge);
-    const failures = outcomes.filter((o) => o.problem !== undefined && !knownBug(o));
+    const failures = outcomes.filter((o) => o.problem !== undefined);
     expect(failures.length, `${failures.length} of ${all.length}:\n${failures.slice(0, 15).map(describeFailure).join("\n")}`).toBe(0);
-    // The known bugs are the only exceptions, each reproduced by an it.fails below.
-    const known = outcomes.filter((o) => knownBug(o));
-    expect(known.length, known.map(describeFailure).join("\n")).toBeLessThan(all.length / 50);
   });
 
   it.each(huge.map((m) => [m.label, m] as const))("many megabytes: %s", (_, mutation) => {
     const started = performance.now();
     const outcome = judge(mutation);
-    if (!knownBug(outcome)) expect(outcome.problem, outcome.problem && describeFailure(outcome)).toBeUndefined();
+    expect(outcome.problem, outcome.problem && describeFailure(outcome)).toBeUndefined();
     // Linear in the size: a few MB parse and check in well under a second on a laptop.
     expect(performance.now() - started, "seconds to turn it away").toBeLessThan(10_000);
   });
@@ -714,32 +686,26 @@ function specErrorOf(mutate: (spec: any) => string): SpecError {
   throw new Error("accepted");
 }
 
-describe("known bugs in spec.ts's messages (it.fails: each passes once the bug is fixed)", () => {
-  // BUG long-identifier-key: `{ …, "kkk…k" (4 MiB of letters): 1 }` gives a message of
-  // 4,194,423 characters, "kkk…k: unknown field (allowed: name, …)"; expected the key cut to
-  // about 40 characters as quoted keys are (joinPath truncates only keys that need quotes).
-  it.fails("BUG long-identifier-key: a 4 MiB identifier-like unknown key gives a message of about 40 characters of it", () => {
+describe("messages stay short and on one line", () => {
+  // An identifier-like unknown key of 4 MiB is cut like a quoted one.
+  it("a 4 MiB identifier-like unknown key gives a message of about 40 characters of it", () => {
     const error = specErrorOf((spec) => text({ ...spec, ["k".repeat(4 << 20)]: 1 }));
     expect(error.message.length).toBeLessThanOrEqual(MAX_MESSAGE);
   });
 
-  // BUG raw-line-separator: name "a\u2028b" gives `name: "a<U+2028>b" is not a name: …` with
-  // the raw LINE SEPARATOR (JSON.stringify does not escape U+2028, U+2029, U+0085), which
-  // log viewers and editors show as a line break; expected it escaped (\u2028).
-  it.fails("BUG raw-line-separator: a name holding U+2028 gives a message without a raw line separator", () => {
+  // U+2028, U+2029 and U+0085, which JSON.stringify leaves raw, are escaped.
+  it("a name holding U+2028 gives a message without a raw line separator", () => {
     const error = specErrorOf((spec) => text({ ...spec, name: "a\u2028b" }));
     expect(error.message).not.toMatch(/[\u2028\u2029\u0085]/);
   });
 
-  it.fails("BUG raw-line-separator: an unknown key holding U+2029 gives a message without a raw line separator", () => {
+  it("an unknown key holding U+2029 gives a message without a raw line separator", () => {
     const error = specErrorOf((spec) => text({ ...spec, ["a\u2029b"]: 1 }));
     expect(error.message).not.toMatch(/[\u2028\u2029\u0085]/);
   });
 
-  // BUG huge-count-digits: layers[0].units = 1e300 gives "layers: the model needs 5.34e+295
-  // MiB of memory for 5,000,000,…(300 digits)… params …", 936 characters; expected the count
-  // abbreviated as mib() abbreviates the bytes.
-  it.fails("BUG huge-count-digits: units 1e300 gives a memory message of at most a few hundred characters", () => {
+  // A huge parameter count is abbreviated like the bytes.
+  it("units 1e300 gives a memory message of at most a few hundred characters", () => {
     const error = specErrorOf((spec) => {
       spec.layers[0].units = 1e300;
       return text(spec);

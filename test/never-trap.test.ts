@@ -346,6 +346,23 @@ describe.each(CASES)("$name", ({ model: make }) => {
     expect(problems, problems.slice(0, 20).join("\n")).toEqual([]);
   });
 
+  it("no export traps even when every byte of memory, tables included, is random", async () => {
+    const next = mulberry32(SEED ^ 0x7ab1e);
+    for (let round = 0; round < 8; round++) {
+      const instance = await WebAssembly.instantiate(await WebAssembly.compile(wasm), {});
+      const exports = instance.exports as Record<string, (...args: number[]) => number | void> & { memory: WebAssembly.Memory };
+      const words = new Int32Array(exports.memory.buffer);
+      const fill = round === 0 ? () => 0 : round === 1 ? () => INT32_MIN : round === 2 ? () => INT32_MAX : () => (next() * 2 ** 32) | 0;
+      for (let i = 0; i < words.length; i++) words[i] = fill();
+      for (const name of ["forward", "loss", "zero_grad", "backward", "step", "train_step"]) {
+        expect(() => exports[name](), `${name}, round ${round}`).not.toThrow();
+      }
+      for (const name of ["train_samples", "train_batch", "predict_samples"]) {
+        if (exports[name]) expect(() => exports[name](4), `${name}, round ${round}`).not.toThrow();
+      }
+    }
+  });
+
   it("the pointer exports give the manifest's offsets", async () => {
     const instance = await WebAssembly.instantiate(await WebAssembly.compile(wasm), {});
     const e = instance.exports as Record<string, () => number>;
