@@ -12,6 +12,7 @@
 // only ever previews a few values of it.
 
 import { Ajv, type ErrorObject, type SchemaObject } from "ajv";
+import { lineColumn, locateJson } from "./json_locate.js";
 import { formatName, lsb, parseFormat, rangeOf, toQ } from "./format.js";
 import { ACTIVATIONS, LOSSES, type LayerWeights, type Model, type QFormat, type Sample } from "./model.js";
 
@@ -638,126 +639,19 @@ function jsonError(text: string, message: string, source?: string): SpecError {
     ? Number(atPosition[1])
     : /end of JSON input/.test(message)
       ? text.length
-      : locateJsonError(text);
+      : (locateJson(text, undefined).stop ?? -1);
   const what = message
     .replace(/\s*\(line \d+ column \d+\)/, "")
     .replace(/\s*in JSON at position \d+/, "")
     .replace(/,\s*(\.\.\.)?"[\s\S]*" is not valid JSON$/, "")
     .replace(/\s+/g, " ")
     .trim();
-  const where = position >= 0 ? ` at ${lineColumn(text, position)}` : "";
+  const at = position >= 0 ? ` at ${where(text, position)}` : "";
   const subject = source ? `${source} is not valid JSON` : "not valid JSON";
-  return new SpecError("(json)", `${subject}: ${truncate(what, 80)}${where}`);
+  return new SpecError("(json)", `${subject}: ${truncate(what, 80)}${at}`);
 }
 
-function lineColumn(text: string, position: number): string {
-  let line = 1;
-  let lineStart = 0;
-  for (let k = text.indexOf("\n"); k !== -1 && k < position; k = text.indexOf("\n", k + 1)) {
-    line++;
-    lineStart = k + 1;
-  }
-  return `line ${line}, column ${position - lineStart + 1}`;
-}
-
-/**
- * Where JSON.parse stopped, for the messages that do not say (Node 20's "Unexpected
- * token 'x', "…" is not valid JSON"). Runs only after a failed parse; -1 if unsure.
- */
-function locateJsonError(text: string): number {
-  let i = 0;
-  const fail = (): never => {
-    throw new JsonStop(i);
-  };
-  const space = () => {
-    while (i < text.length && " \t\n\r".includes(text[i])) i++;
-  };
-  const digits = () => {
-    const start = i;
-    while (i < text.length && text[i] >= "0" && text[i] <= "9") i++;
-    if (i === start) fail();
-  };
-  const string = () => {
-    i++;
-    while (i < text.length) {
-      const c = text[i];
-      if (c === '"') return void i++;
-      if (c < " ") fail();
-      if (c === "\\") {
-        i++;
-        if (text[i] === "u") {
-          for (let k = 0; k < 4; k++) {
-            i++;
-            if (!/[0-9a-fA-F]/.test(text[i] ?? "")) fail();
-          }
-          i++;
-        } else if (`"\\/bfnrt`.includes(text[i] ?? "x")) i++;
-        else fail();
-      } else i++;
-    }
-    fail();
-  };
-  const value = (): void => {
-    space();
-    const c = text[i];
-    if (c === "{" || c === "[") {
-      const close = c === "{" ? "}" : "]";
-      i++;
-      space();
-      if (text[i] === close) return void i++;
-      for (;;) {
-        if (c === "{") {
-          space();
-          if (text[i] !== '"') fail();
-          string();
-          space();
-          if (text[i] !== ":") fail();
-          i++;
-        }
-        value();
-        space();
-        if (text[i] === ",") i++;
-        else if (text[i] === close) return void i++;
-        else fail();
-      }
-    }
-    if (c === '"') return string();
-    if (c === "-" || (c >= "0" && c <= "9")) {
-      if (c === "-") i++;
-      if (text[i] === "0") i++;
-      else digits();
-      if (text[i] === ".") {
-        i++;
-        digits();
-      }
-      if (text[i] === "e" || text[i] === "E") {
-        i++;
-        if (text[i] === "+" || text[i] === "-") i++;
-        digits();
-      }
-      return;
-    }
-    for (const word of ["true", "false", "null"]) {
-      if (c === word[0]) {
-        for (const letter of word) {
-          if (text[i] !== letter) fail();
-          i++;
-        }
-        return;
-      }
-    }
-    fail();
-  };
-  try {
-    value();
-    space();
-    return i < text.length ? i : -1;
-  } catch (e) {
-    if (e instanceof JsonStop) return e.position;
-    return -1; // too deeply nested to follow
-  }
-}
-
-class JsonStop {
-  constructor(readonly position: number) {}
+function where(text: string, position: number): string {
+  const { line, column } = lineColumn(text, position);
+  return `line ${line}, column ${column}`;
 }
