@@ -25,6 +25,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { QRangeError, toQ } from "../src/format.js";
 import { parseSpecText, SpecError } from "../src/spec.js";
+import { mulberry32u32 as mulberry32 } from "./support/random.js";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const BIN = join(ROOT, "bin", "qfirm.js");
@@ -56,17 +57,6 @@ function clone(): any {
   return JSON.parse(EXAMPLE_TEXT);
 }
 
-/** mulberry32: a u32 stream. */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let z = state;
-    z = Math.imul(z ^ (z >>> 15), z | 1);
-    z ^= z + Math.imul(z ^ (z >>> 7), z | 61);
-    return (z ^ (z >>> 14)) >>> 0;
-  };
-}
 
 class Random {
   readonly next: () => number;

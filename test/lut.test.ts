@@ -16,6 +16,7 @@ import type { LutConfig } from "../src/model.js";
 import { buildProbe, type ProbeExports } from "../src/probe.js";
 import { DEFAULT_LUT } from "../src/spec.js";
 import { LUT_ERROR, TOLERANCE_LSB, expectWithin } from "./tolerance.js";
+import { mulberry32u32 as mulberry32 } from "./support/random.js";
 
 const INT32_MAX = 2 ** 31 - 1;
 const INT32_MIN = -(2 ** 31);
@@ -76,17 +77,6 @@ function firstDecrease(fn: (q: number) => number, lo: number, hi: number): strin
   return null;
 }
 
-/** mulberry32, a small seeded PRNG returning a u32. */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let z = state;
-    z = Math.imul(z ^ (z >>> 15), z | 1);
-    z ^= z + Math.imul(z ^ (z >>> 7), z | 61);
-    return (z ^ (z >>> 14)) >>> 0;
-  };
-}
 
 // ---------------------------------------------------------------------------------
 

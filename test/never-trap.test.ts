@@ -34,6 +34,7 @@ import { ROOT } from "../src/compile.js";
 import type { Manifest } from "../src/manifest.js";
 import { parseSpec, parseSpecText } from "../src/spec.js";
 import type { Model } from "../src/model.js";
+import { mulberry32u32 as mulberry32 } from "./support/random.js";
 
 const INT32_MAX = 2 ** 31 - 1;
 const INT32_MIN = -(2 ** 31);
@@ -89,17 +90,6 @@ const CASES: Case[] = [
 
 // ---------------------------------------------------------------------------------
 
-/** mulberry32: a u32 stream. */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let z = state;
-    z = Math.imul(z ^ (z >>> 15), z | 1);
-    z ^= z + Math.imul(z ^ (z >>> 7), z | 61);
-    return (z ^ (z >>> 14)) >>> 0;
-  };
-}
 
 /** A word generator for one round: uniform fills first, then random words weighted to the edges. */
 function wordsFor(round: number, fracBits: number): () => number {
@@ -352,7 +342,7 @@ describe.each(CASES)("$name", ({ model: make }) => {
       const instance = await WebAssembly.instantiate(await WebAssembly.compile(wasm), {});
       const exports = instance.exports as Record<string, (...args: number[]) => number | void> & { memory: WebAssembly.Memory };
       const words = new Int32Array(exports.memory.buffer);
-      const fill = round === 0 ? () => 0 : round === 1 ? () => INT32_MIN : round === 2 ? () => INT32_MAX : () => (next() * 2 ** 32) | 0;
+      const fill = round === 0 ? () => 0 : round === 1 ? () => INT32_MIN : round === 2 ? () => INT32_MAX : () => next() | 0;
       for (let i = 0; i < words.length; i++) words[i] = fill();
       for (const name of ["forward", "loss", "zero_grad", "backward", "step", "train_step"]) {
         expect(() => exports[name](), `${name}, round ${round}`).not.toThrow();

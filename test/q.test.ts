@@ -10,6 +10,7 @@ import { beforeAll, describe, expect, test } from "vitest";
 import { buildProbe, type ProbeExports } from "../src/probe.js";
 import { DEFAULT_LUT } from "../src/spec.js";
 import { TOLERANCE_LSB, expectWithin } from "./tolerance.js";
+import { mulberry32u32 as mulberry32 } from "./support/random.js";
 
 const INT32_MAX = 2 ** 31 - 1;
 const INT32_MIN = -(2 ** 31);
@@ -54,17 +55,6 @@ function subOracle(a: number, b: number): number {
 // ---------------------------------------------------------------------------------
 // Seeded inputs.
 
-/** mulberry32: a small seeded PRNG; returns a u32. see: https://gist.github.com/tommyettinger/46a874533244883189143505d203312c */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let z = state;
-    z = Math.imul(z ^ (z >>> 15), z | 1);
-    z ^= z + Math.imul(z ^ (z >>> 7), z | 61);
-    return (z ^ (z >>> 14)) >>> 0;
-  };
-}
 
 /** A random i32 whose magnitude is spread over every scale (a random i32 shifted right 0–31 bits). */
 function randomI32(next: () => number): number {
