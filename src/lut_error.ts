@@ -19,6 +19,28 @@ export interface LutError {
   tanh: SweepResult;
 }
 
+/** `points` evenly spaced Q values over [−reach, reach]: fn (Q → Q) against exact (float64). */
+function sweep(fn: (q: number) => number, exact: (x: number) => number, reach: number, fracBits: number, points: number): SweepResult {
+  const scale = 2 ** fracBits;
+  const lo = -Math.round(Math.min(reach * scale, 2 ** 31));
+  const stride = Math.max(1, Math.floor((-2 * lo) / points));
+  const result: SweepResult = { maxError: 0, at: 0, lsbs: 0, monotonic: true, points: 0 };
+  let previous = -Infinity;
+  for (let q = lo; q <= -lo && q <= 2 ** 31 - 1; q += stride) {
+    const y = fn(q);
+    if (y < previous) result.monotonic = false;
+    previous = y;
+    const error = Math.abs(y / scale - exact(q / scale));
+    if (error > result.maxError) {
+      result.maxError = error;
+      result.at = q / scale;
+    }
+    result.points++;
+  }
+  result.lsbs = result.maxError * scale;
+  return result;
+}
+
 export function sigmoidMath(x: number): number {
   return x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
 }
@@ -30,29 +52,9 @@ export function sigmoidMath(x: number): number {
  */
 export async function measureLut(fracBits: number, lut: LutConfig, points = 1 << 21): Promise<LutError> {
   const probe = await buildProbe(fracBits, lut);
-  const sweep = (fn: (q: number) => number, exact: (x: number) => number, reach: number): SweepResult => {
-    const scale = 2 ** fracBits;
-    const lo = -Math.round(Math.min(reach * scale, 2 ** 31));
-    const stride = Math.max(1, Math.floor((-2 * lo) / points));
-    const result: SweepResult = { maxError: 0, at: 0, lsbs: 0, monotonic: true, points: 0 };
-    let previous = -Infinity;
-    for (let q = lo; q <= -lo && q <= 2 ** 31 - 1; q += stride) {
-      const y = fn(q);
-      if (y < previous) result.monotonic = false;
-      previous = y;
-      const error = Math.abs(y / scale - exact(q / scale));
-      if (error > result.maxError) {
-        result.maxError = error;
-        result.at = q / scale;
-      }
-      result.points++;
-    }
-    result.lsbs = result.maxError * scale;
-    return result;
-  };
   return {
-    sigmoid: sweep((q) => probe.sigmoid(q), sigmoidMath, 2 * lut.range + 4),
-    tanh: sweep((q) => probe.tanh(q), Math.tanh, lut.range + 4),
+    sigmoid: sweep((q) => probe.sigmoid(q), sigmoidMath, 2 * lut.range + 4, fracBits, points),
+    tanh: sweep((q) => probe.tanh(q), Math.tanh, lut.range + 4, fracBits, points),
   };
 }
 
@@ -78,24 +80,10 @@ export async function measureSoftmax(fracBits: number, reach = 24, points = 1 <<
   const words = new Int32Array((instance.exports.memory as WebAssembly.Memory).buffer);
   const input = manifest.buffers.input / 4;
   const output = manifest.buffers.output / 4;
-  const scale = 2 ** fracBits;
-  const lo = -Math.round(Math.min(reach * scale, 2 ** 31 - 1));
-  const stride = Math.max(1, Math.floor((-2 * lo) / points));
-  const result: SweepResult = { maxError: 0, at: 0, lsbs: 0, monotonic: true, points: 0 };
-  let previous = -Infinity;
-  for (let q = lo; q <= -lo; q += stride) {
+  const forwardAt = (q: number): number => {
     words[input] = q;
     forward();
-    const y = words[output];
-    if (y < previous) result.monotonic = false;
-    previous = y;
-    const error = Math.abs(y / scale - sigmoidMath(q / scale));
-    if (error > result.maxError) {
-      result.maxError = error;
-      result.at = q / scale;
-    }
-    result.points++;
-  }
-  result.lsbs = result.maxError * scale;
-  return result;
+    return words[output];
+  };
+  return sweep(forwardAt, sigmoidMath, reach, fracBits, points);
 }
