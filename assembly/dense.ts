@@ -10,7 +10,7 @@
 // one LSB of the result), so `terms` of them plus the bias stay below 2^62 + 2^61:
 // the sum cannot overflow, whatever the buffers hold. The generator computes accShift.
 
-import { ld, q_add_sat, q_mul_round_sat, q_rescale_sat, q_sub_sat, st } from "./q";
+import { ld, q_add_sat, q_mul_round_sat, q_rescale_sat, q_sub_sat, q_zero, st } from "./q";
 
 /**
  * z[j] = b[j] + Σ_i x[i]·w[i·units + j]; x, w, b, z in q.F. acc: `units` i64 of scratch.
@@ -72,30 +72,34 @@ export function dense_backward(
 }
 
 /**
- * dense_backward and then the SGD step on this layer, in one pass, for grads that
- * were zero: g = x[i]·dZ[j] is stored and p −= lr·g applied at once. Bit-identical
- * to zero_grad, dense_backward, sgd_step (0 + g saturates to g; rows with x[i] = 0
- * have g = 0 and keep p), and the layer below must already have its dX.
- * lr in q.F, params in q.F, grads in q.G.
+ * dense_backward and then the SGD step on this layer, in one pass, for per-sample
+ * training: g = x[i]·dZ[j] and p −= lr·g at once, bit-identical to zero_grad,
+ * dense_backward, sgd_step (a fresh g saturates to itself; rows with x[i] = 0 have
+ * g = 0 and keep p). With keepGrads the grads end as those would (0 for skipped
+ * rows); without, they are left alone: train_samples keeps only its last row's.
+ * The layer below must already have its dX. lr in q.F, params in q.F, grads in q.G.
  */
 export function dense_backward_step(
   x: usize, dZ: usize, w: usize, b: usize, gw: usize, gb: usize,
-  fanIn: i32, units: i32, fracBits: i32, gradFracBits: i32, lr: i32,
+  fanIn: i32, units: i32, fracBits: i32, gradFracBits: i32, lr: i32, keepGrads: bool,
 ): void {
   for (let j = 0; j < units; j++) {
     const g = ld(dZ, j);
-    st(gb, j, g);
+    if (keepGrads) st(gb, j, g);
     st(b, j, q_sub_sat(ld(b, j), q_mul_round_sat(lr, fracBits, g, gradFracBits, fracBits)));
   }
   for (let i = 0; i < fanIn; i++) {
     const xi = ld(x, i);
-    if (xi == 0) continue;
     const offset = (<usize>i * <usize>units) << 2;
     const gRow = gw + offset;
+    if (xi == 0) {
+      if (keepGrads) q_zero(gRow, units);
+      continue;
+    }
     const wRow = w + offset;
     for (let j = 0; j < units; j++) {
       const g = q_mul_round_sat(xi, fracBits, ld(dZ, j), gradFracBits, gradFracBits);
-      st(gRow, j, g);
+      if (keepGrads) st(gRow, j, g);
       st(wRow, j, q_sub_sat(ld(wRow, j), q_mul_round_sat(lr, fracBits, g, gradFracBits, fracBits)));
     }
   }

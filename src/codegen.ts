@@ -144,7 +144,7 @@ export function train_samples(n: i32): i32 {
     const target = input + TARGET_IN_ROW;
     forward_from(input);
     sum += loss_of(target);
-    backward_step_from(input, target);
+    backward_step_from(input, target, k == count - 1); // grads: the last row's, as train_step leaves them
   }
   return count == 0 ? 0 : <i32>div_round_i64(sum, count);
 }
@@ -242,7 +242,7 @@ export function generateEntry(model: Model): GeneratedEntry {
       }
       lines.push(
         fusedStep
-          ? `dense_backward_step(${inputOf(l)}, ${v.dZ}, PARAMS + ${w}, PARAMS + ${b}, GRADS + ${w}, GRADS + ${b}, ${fanIn}, ${v.n}, F, G, learningRate);`
+          ? `dense_backward_step(${inputOf(l)}, ${v.dZ}, PARAMS + ${w}, PARAMS + ${b}, GRADS + ${w}, GRADS + ${b}, ${fanIn}, ${v.n}, F, G, learningRate, keepGrads);`
           : `dense_backward(${inputOf(l)}, ${v.dZ}, GRADS + ${w}, GRADS + ${b}, ${fanIn}, ${v.n}, F, G);`,
       );
     }
@@ -309,9 +309,11 @@ function backward_from(input: usize, target: usize): void {
   ${backwardLines(false).join("\n  ")}
 }
 
-/** zero_grad, backward_from and step in one pass per layer (dense_backward_step); bit-identical. */
-function backward_step_from(input: usize, target: usize): void {
-  zero_grad();
+/**
+ * zero_grad, backward_from and step in one pass per layer (dense_backward_step):
+ * params bit-identical; grads too with keepGrads, else left alone.
+ */
+function backward_step_from(input: usize, target: usize, keepGrads: bool): void {
   ${backwardLines(true).join("\n  ")}
 }
 
@@ -342,7 +344,7 @@ export function set_learning_rate(q: i32): void {
 export function train_step(): i32 {
   forward_from(INPUT);
   const before = loss_of(TARGET);
-  backward_step_from(INPUT, TARGET);
+  backward_step_from(INPUT, TARGET, true);
   return before;
 }
 ${model.batchCapacity > 0 ? batchEntries(model, lastUnits) : ""}`;
