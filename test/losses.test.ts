@@ -35,6 +35,7 @@ import { sigmoid_backward, sigmoid_forward } from "../src/reference/sigmoid.js";
 import { softmax_backward, softmax_forward } from "../src/reference/softmax.js";
 import { tanh_backward, tanh_forward } from "../src/reference/tanh.js";
 import { mulberry32, parseSpec } from "../src/spec.js";
+import { centralDifferences, expectClose, expectMatchesDifferences } from "./support/differences.js";
 import { randomSpec } from "./support/models.js";
 import { CASES, drawNet, HUBER_DELTA, KINK_MARGIN, kinkDistance, type Case, type Net } from "./support/nets.js";
 
@@ -75,68 +76,16 @@ const TOLERANCES = {
 
 // ---- Comparison helpers ----
 
-interface Worst {
-  index: number;
-  actual: number;
-  expected: number;
-  diff: number;
-  allowed: number;
-  excess: number;
-}
-
-/** The index where |actual − expected| exceeds its allowance by the most, with the numbers to report. */
-function worstIndex(actual: number[], expected: number[], allowed: (expected: number, actual: number, index: number) => number): Worst {
-  expect(actual.length).toBe(expected.length);
-  let worst: Worst = { index: -1, actual: NaN, expected: NaN, diff: 0, allowed: 0, excess: -Infinity };
-  actual.forEach((a, i) => {
-    const diff = Math.abs(a - expected[i]);
-    const allowance = allowed(expected[i], a, i);
-    const excess = Number.isNaN(diff) ? Infinity : diff - allowance;
-    if (excess > worst.excess) worst = { index: i, actual: a, expected: expected[i], diff, allowed: allowance, excess };
-  });
-  return worst;
-}
-
-/** Fails unless |actual_i − expected_i| ≤ relative · max(|a|, |e|) + floor_i everywhere, naming the worst index. */
-function expectClose(actual: number[], expected: number[], relative: number, what: string, floor: number[] | number = 0): void {
-  const floorAt = (i: number) => (typeof floor === "number" ? floor : floor[i] ?? 0);
-  const worst = worstIndex(actual, expected, (e, a, i) => relative * Math.max(Math.abs(e), Math.abs(a)) + floorAt(i));
-  const report = `${what}: worst at index ${worst.index}: ${worst.actual} vs ${worst.expected}`;
-  expect(worst.excess <= 0, `${report} (|diff| ${worst.diff} > ${worst.allowed})`).toBe(true);
-}
-
-/** Central differences of f at x, one coordinate at a time, with each one's rounding noise. */
-function centralDifferences(f: (x: number[]) => number, x: number[]): { slope: number[]; noise: number[] } {
-  const h = TOLERANCES.finiteDifferenceStep;
-  const slope: number[] = [];
-  const noise: number[] = [];
-  x.forEach((_, i) => {
-    const plus = [...x];
-    const minus = [...x];
-    plus[i] += h;
-    minus[i] -= h;
-    const [fPlus, fMinus] = [f(plus), f(minus)];
-    slope.push((fPlus - fMinus) / (2 * h));
-    noise.push((TOLERANCES.evaluationUlps * 2 ** -52 * (Math.abs(fPlus) + Math.abs(fMinus))) / (2 * h));
-  });
-  return { slope, noise };
-}
-
-/** Analytic gradient against the central differences of f, within TOLERANCES. */
-function expectMatchesDifferences(analytic: number[], f: (x: number[]) => number, x: number[], what: string): void {
-  const { slope, noise } = centralDifferences(f, x);
-  expectClose(analytic, slope, TOLERANCES.finiteDifferenceRelative, what, noise);
-}
 
 /** A formula the notes get wrong: its worst relative miss of the central differences. */
 function worstRelativeMiss(wrong: number[], f: (x: number[]) => number, x: number[]): number {
-  const { slope } = centralDifferences(f, x);
+  const { slope } = centralDifferences(f, x, TOLERANCES);
   return Math.max(...wrong.map((w, i) => Math.abs(w - slope[i]) / Math.max(Math.abs(slope[i]), 1e-12)));
 }
 
 /** Both halves of a row of the notes' table: the reference agrees with f's slope, the wrong formula does not. */
 function expectNotesWrong(reference: number[], wrong: number[], f: (x: number[]) => number, x: number[], what: string): void {
-  expectMatchesDifferences(reference, f, x, `${what}: reference`);
+  expectMatchesDifferences(reference, f, x, `${what}: reference`, TOLERANCES);
   const miss = worstRelativeMiss(wrong, f, x);
   expect(miss, `${what}: the notes' formula misses the finite differences by only ${miss} (relative)`).toBeGreaterThan(
     TOLERANCES.notesWrongAtLeast,
@@ -155,7 +104,7 @@ function referenceLossAt(net: Net): (flat: number[]) => number {
 describe("every parameter's gradient against central differences of the reference loss (seeded two-layer nets)", () => {
   test.each(NETS.map((n) => [n.case.name, n.net] as const))("%s", (name, net) => {
     const analytic = flattenParams(trace(net.model, net.params, net.input, net.target).grads);
-    expectMatchesDifferences(analytic, referenceLossAt(net), flattenParams(net.params), `${name} (seed ${net.seed}): ∂L/∂params against differences`);
+    expectMatchesDifferences(analytic, referenceLossAt(net), flattenParams(net.params), `${name} (seed ${net.seed}): ∂L/∂params against differences`, TOLERANCES);
   });
 
   test("the Huber nets exercise both branches, the hinge nets both sides of the margin", () => {
@@ -180,7 +129,7 @@ describe("every parameter's gradient against central differences of the referenc
       const net = { ...base, model };
       expect(kinkDistance(net)).toBeGreaterThan(KINK_MARGIN);
       const analytic = flattenParams(trace(model, net.params, net.input, net.target).grads);
-      expectMatchesDifferences(analytic, referenceLossAt(net), flattenParams(net.params), `${c.name}: ∂L/∂params`);
+      expectMatchesDifferences(analytic, referenceLossAt(net), flattenParams(net.params), `${c.name}: ∂L/∂params`, TOLERANCES);
     }
   });
 
@@ -192,7 +141,7 @@ describe("every parameter's gradient against central differences of the referenc
     ]) {
       const net = { ...base, target };
       const analytic = flattenParams(trace(net.model, net.params, net.input, target).grads);
-      expectMatchesDifferences(analytic, referenceLossAt(net), flattenParams(net.params), `target ${target}: ∂L/∂params`);
+      expectMatchesDifferences(analytic, referenceLossAt(net), flattenParams(net.params), `target ${target}: ∂L/∂params`, TOLERANCES);
     }
   });
 
@@ -376,7 +325,7 @@ describe("edges of the float64 references", () => {
     expect(loss_huber(yHat, y, delta)).toBe(2 * 0.5 * delta * delta);
     expect(loss_huber(yHat, y, delta)).toBe(2 * delta * (delta - 0.5 * delta));
     // Differentiable there: the central difference agrees.
-    expectMatchesDifferences(loss_huber_backward(yHat, y, delta), (p) => loss_huber(p, y, delta), yHat, "Huber at δ");
+    expectMatchesDifferences(loss_huber_backward(yHat, y, delta), (p) => loss_huber(p, y, delta), yHat, "Huber at δ", TOLERANCES);
     expect(() => loss_huber(yHat, y, 0)).toThrow("delta must be positive");
   });
 
@@ -446,7 +395,7 @@ describe("the notes' derivative table: the reference agrees with finite differen
     const z = [0.3, -1.2, 2.1, 0.05];
     const yHat = softmax_forward(z);
     const oneHot = [0, 0, 1, 0];
-    expectMatchesDifferences(loss_cross_entropy_backward_logits(yHat, oneHot), (zz) => loss_cross_entropy_logits(zz, oneHot), z, "one-hot");
+    expectMatchesDifferences(loss_cross_entropy_backward_logits(yHat, oneHot), (zz) => loss_cross_entropy_logits(zz, oneHot), z, "one-hot", TOLERANCES);
     expectClose(loss_cross_entropy_backward_logits(yHat, oneHot), yHat.map((p, j) => p - oneHot[j]), 1e-15, "ŷ − y for one-hot");
     const unnormalised = [0.5, 0, 1, 0.25];
     const short = yHat.map((p, j) => p - unnormalised[j]);

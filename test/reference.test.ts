@@ -17,6 +17,7 @@ import { relu_backward, relu_forward } from "../src/reference/relu.js";
 import { sgd_step } from "../src/reference/sgd.js";
 import { sigmoid_backward, sigmoid_forward } from "../src/reference/sigmoid.js";
 import { tanh_backward, tanh_forward } from "../src/reference/tanh.js";
+import { expectClose, expectMatchesDifferences } from "./support/differences.js";
 
 /** Every tolerance of this file. The notes' figures carry their own (half a unit in the last printed place). */
 const TOLERANCES = {
@@ -33,47 +34,6 @@ const TOLERANCES = {
   sgdRelative: 1e-15,
 };
 
-/** The index where |actual − expected| exceeds its allowance by the most, with the numbers to report. */
-function worstIndex(actual: number[], expected: number[], allowed: (expected: number, actual: number, index: number) => number) {
-  expect(actual.length).toBe(expected.length);
-  let worst = { index: -1, actual: NaN, expected: NaN, diff: 0, allowed: 0, excess: -Infinity };
-  actual.forEach((a, i) => {
-    const diff = Math.abs(a - expected[i]);
-    const allowance = allowed(expected[i], a, i);
-    const excess = Number.isNaN(diff) ? Infinity : diff - allowance;
-    if (excess > worst.excess) worst = { index: i, actual: a, expected: expected[i], diff, allowed: allowance, excess };
-  });
-  return worst;
-}
-
-function expectClose(actual: number[], expected: number[], relative: number, what: string, floor: number[] = []): void {
-  const worst = worstIndex(actual, expected, (e, a, i) => relative * Math.max(Math.abs(e), Math.abs(a)) + (floor[i] ?? 0));
-  const report = `${what}: worst at index ${worst.index}: ${worst.actual} vs ${worst.expected}`;
-  expect(worst.excess <= 0, `${report} (|diff| ${worst.diff} > ${worst.allowed})`).toBe(true);
-}
-
-/** Central differences of f at x, one coordinate at a time, with each one's rounding noise. */
-function centralDifferences(f: (x: number[]) => number, x: number[]): { slope: number[]; noise: number[] } {
-  const h = TOLERANCES.finiteDifferenceStep;
-  const slope: number[] = [];
-  const noise: number[] = [];
-  x.forEach((_, i) => {
-    const plus = [...x];
-    const minus = [...x];
-    plus[i] += h;
-    minus[i] -= h;
-    const [fPlus, fMinus] = [f(plus), f(minus)];
-    slope.push((fPlus - fMinus) / (2 * h));
-    noise.push((TOLERANCES.evaluationUlps * 2 ** -52 * (Math.abs(fPlus) + Math.abs(fMinus))) / (2 * h));
-  });
-  return { slope, noise };
-}
-
-/** Analytic gradient against the central differences of f, within TOLERANCES. */
-function expectMatchesDifferences(analytic: number[], f: (x: number[]) => number, x: number[], what: string): void {
-  const { slope, noise } = centralDifferences(f, x);
-  expectClose(analytic, slope, TOLERANCES.finiteDifferenceRelative, what, noise);
-}
 
 /** A tiny seeded generator (LCG, Numerical Recipes constants) for uniform values in [lo, hi). */
 function seeded(seed: number) {
@@ -156,7 +116,7 @@ describe("gradients against central differences", () => {
     };
     const flat = flattenParams(model.weights);
     const analytic = flattenParams(trace(model, model.weights, input, target).grads);
-    expectMatchesDifferences(analytic, lossAt, flat, "∂L/∂params");
+    expectMatchesDifferences(analytic, lossAt, flat, "∂L/∂params", TOLERANCES);
   });
 
   test("every parameter of a deeper model with each activation (seeded)", () => {
@@ -173,7 +133,7 @@ describe("gradients against central differences", () => {
       return loss_l2(a[a.length - 1], y);
     };
     const analytic = flattenParams(trace(deep, params, x, y).grads);
-    expectMatchesDifferences(analytic, lossAt, flattenParams(params), "∂L/∂params");
+    expectMatchesDifferences(analytic, lossAt, flattenParams(params), "∂L/∂params", TOLERANCES);
   });
 
   const points = [-6, -2.5, -0.5, -1e-2, 0.3, 1, 4.5];
@@ -188,14 +148,14 @@ describe("gradients against central differences", () => {
     const dZ = op.backward(op.forward(points), dA);
     // dZ_j = dA_j · f'(z_j): one unit at a time, so the rounding noise is that of f(z_j) alone.
     points.forEach((z, j) => {
-      expectMatchesDifferences([dZ[j]], ([v]) => dA[j] * op.forward([v])[0], [z], `${op.name}_backward at z = ${z}`);
+      expectMatchesDifferences([dZ[j]], ([v]) => dA[j] * op.forward([v])[0], [z], `${op.name}_backward at z = ${z}`, TOLERANCES);
     });
   });
 
   test("loss_l2_backward", () => {
     const yHat = [0.7, -1.2, 0.05];
     const y = [0.61, 0.4, -0.3];
-    expectMatchesDifferences(loss_l2_backward(yHat, y), (p) => loss_l2(p, y), yHat, "∂L/∂ŷ");
+    expectMatchesDifferences(loss_l2_backward(yHat, y), (p) => loss_l2(p, y), yHat, "∂L/∂ŷ", TOLERANCES);
   });
 
   test("dense_backward: dW, dB and dX", () => {
@@ -208,10 +168,10 @@ describe("gradients against central differences", () => {
     const dZ = [0.3, -0.7, 1.1];
     const weighted = (x: number[], w: LayerWeights) => dense_forward(x, w).reduce((s, z, j) => s + dZ[j] * z, 0);
     const grads = dense_backward(x, w, dZ);
-    expectMatchesDifferences(grads.dX, (x) => weighted(x, w), x, "dX");
+    expectMatchesDifferences(grads.dX, (x) => weighted(x, w), x, "dX", TOLERANCES);
     const shape: Model = { ...model, inputs: 4, layers: [{ units: 3, activation: "linear" }] };
     const weightedAt = (flat: number[]) => weighted(x, unflattenParams(shape, flat)[0]);
-    expectMatchesDifferences([...grads.dW.flat(), ...grads.dB], weightedAt, flattenParams([w]), "dW, dB");
+    expectMatchesDifferences([...grads.dW.flat(), ...grads.dB], weightedAt, flattenParams([w]), "dW, dB", TOLERANCES);
   });
 });
 
