@@ -5,7 +5,7 @@
 
 import { toQ } from "./format.js";
 import { flattenParams, memoryLayout, paramCount, type MemoryLayout } from "./layout.js";
-import { expTable, lutIndexing, tanhTable, type LutIndexing } from "./lut.js";
+import { expTable, lutArgs, lutIndexing, tanhTable, type LutIndexing } from "./lut.js";
 import { fanInOf, type Activation, type LossType, type Model } from "./model.js";
 
 export interface DataSegment {
@@ -28,11 +28,6 @@ export function usesTable(model: Model): boolean {
   return model.layers.some((layer) => layer.activation === "sigmoid" || layer.activation === "tanh");
 }
 
-const i64 = (value: bigint): string => `<i64>${value}`;
-
-function lutArgs(ix: LutIndexing): string {
-  return `TANH_TABLE, TABLE_ENTRIES, ${i64(ix.limit)}, ${i64(ix.posMul)}, ${ix.posShift}, ${i64(ix.hThirdQ30)}`;
-}
 
 interface Names {
   z: string;
@@ -54,12 +49,12 @@ const ACTIVATION_CODE: Record<
 > = {
   sigmoid: {
     kernel: "sigmoid",
-    forward: (v, lut) => `sigmoid_forward(${v.z}, ${v.a}, ${v.n}, F, ${lutArgs(lut.sigmoid)});`,
+    forward: (v, lut) => `sigmoid_forward(${v.z}, ${v.a}, ${v.n}, F, ${lutArgs(lut.sigmoid, "TANH_TABLE", "TABLE_ENTRIES")});`,
     backward: (v) => `sigmoid_backward(${v.a}, ${v.dA}, ${v.dZ}, ${v.n}, F, G);`,
   },
   tanh: {
     kernel: "tanh",
-    forward: (v, lut) => `tanh_forward(${v.z}, ${v.a}, ${v.n}, F, ${lutArgs(lut.tanh)});`,
+    forward: (v, lut) => `tanh_forward(${v.z}, ${v.a}, ${v.n}, F, ${lutArgs(lut.tanh, "TANH_TABLE", "TABLE_ENTRIES")});`,
     backward: (v) => `tanh_backward(${v.a}, ${v.dA}, ${v.dZ}, ${v.n}, F, G);`,
   },
   relu: {
@@ -131,6 +126,10 @@ export function batch_ptr(): usize { return BATCH; }
 export function batch_output_ptr(): usize { return BATCH_OUTPUT; }
 export function batch_capacity(): i32 { return BATCH_CAPACITY; }
 
+function row_at(k: i32): usize {
+  return BATCH + <usize>k * ROW_BYTES;
+}
+
 function rows(n: i32): i32 {
   return n < 0 ? 0 : n > BATCH_CAPACITY ? BATCH_CAPACITY : n;
 }
@@ -140,7 +139,7 @@ export function train_samples(n: i32): i32 {
   const count = rows(n);
   let sum: i64 = 0;
   for (let k = 0; k < count; k++) {
-    const input = BATCH + <usize>k * ROW_BYTES;
+    const input = row_at(k);
     const target = input + TARGET_IN_ROW;
     forward_from(input);
     sum += loss_of(target);
@@ -156,7 +155,7 @@ export function train_batch(n: i32): i32 {
   zero_grad();
   let sum: i64 = 0;
   for (let k = 0; k < count; k++) {
-    const input = BATCH + <usize>k * ROW_BYTES;
+    const input = row_at(k);
     const target = input + TARGET_IN_ROW;
     forward_from(input);
     sum += loss_of(target);
@@ -170,7 +169,7 @@ export function train_batch(n: i32): i32 {
 export function predict_samples(n: i32): void {
   const count = rows(n);
   for (let k = 0; k < count; k++) {
-    forward_from(BATCH + <usize>k * ROW_BYTES);
+    forward_from(row_at(k));
     q_copy(A${model.layers.length - 1}, BATCH_OUTPUT + <usize>k * ${4 * outputs}, ${outputs});
   }
 }

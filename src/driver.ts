@@ -5,7 +5,7 @@
 
 import { instantiate } from "@assemblyscript/loader";
 import { fromQ, QRangeError, toQ } from "./format.js";
-import type { Manifest } from "./manifest.js";
+import { layerUnits, type Manifest } from "./manifest.js";
 import type { LayerWeights } from "./model.js";
 import type { Trace } from "./reference/network.js";
 
@@ -219,7 +219,7 @@ export class Firmware {
     const m = this.manifest;
     const F = m.format.fracBits;
     const G = m.gradFormat.fracBits;
-    const units = m.scratch.map((_, l) => m.params[2 * l].shape[1]); // layer l's weight is tensor 2l
+    const units = layerUnits(m);
     return {
       z: m.scratch.map((s, l) => this.read(s.z, units[l], F)),
       a: m.scratch.map((s, l) => this.read(s.a, units[l], F)),

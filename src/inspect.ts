@@ -1,7 +1,7 @@
 // Where a module's bytes and memory go: section sizes from the binary, buffers from
 // the manifest.
 
-import type { Manifest } from "./manifest.js";
+import { layerUnits, type Manifest } from "./manifest.js";
 
 const SECTION_NAMES = ["custom", "type", "import", "function", "table", "memory", "global", "export", "start", "element", "code", "data", "data count"];
 
@@ -43,7 +43,7 @@ export function footprint(wasm: Uint8Array, manifest: Manifest): Footprint {
   const parts = sections(wasm);
   const sizeOf = (name: string) => parts.filter((s) => s.name === name).reduce((n, s) => n + s.bytes, 0);
   const m = manifest;
-  const units = m.scratch.map((_, l) => m.params[2 * l].shape[1]);
+  const units = layerUnits(m);
   const memory = [
     { buffer: "input", offset: m.buffers.input, bytes: 4 * m.inputs },
     { buffer: "target", offset: m.buffers.target, bytes: 4 * m.outputs },

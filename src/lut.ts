@@ -40,3 +40,8 @@ export function lutIndexing(lut: LutConfig, fracBits: number, argScale: number):
 export function expTable(): number[] {
   return Array.from({ length: 16 }, (_, i) => Math.round(2 ** (-i / 16) * 2 ** LUT_FRAC_BITS));
 }
+
+/** The kernels' table arguments as AssemblyScript source: the table's address and size names, then the indexing. */
+export function lutArgs(ix: LutIndexing, table: string, entries: string): string {
+  return `${table}, ${entries}, <i64>${ix.limit}, <i64>${ix.posMul}, ${ix.posShift}, <i64>${ix.hThirdQ30}`;
+}

@@ -1,7 +1,9 @@
 // Measures the table activations against Math over a dense sweep, through the probe
 // module (the real fixed-point code, not a model of it).
 
+import { buildModel } from "./build.js";
 import { buildProbe } from "./probe.js";
+import { parseSpec } from "./spec.js";
 import type { LutConfig } from "./model.js";
 
 export interface SweepResult {
@@ -64,8 +66,6 @@ export async function measureLut(fracBits: number, lut: LutConfig, points = 1 <<
  * arithmetic, so its first output is compared with Math over x ∈ [−reach, reach].
  */
 export async function measureSoftmax(fracBits: number, reach = 24, points = 1 << 20): Promise<SweepResult> {
-  const { buildModel } = await import("./build.js");
-  const { parseSpec } = await import("./spec.js");
   const model = parseSpec({
     name: "softmax-probe",
     format: `q${32 - fracBits}.${fracBits}`,

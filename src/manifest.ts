@@ -94,3 +94,8 @@ export function buildManifest(model: Model, layout: MemoryLayout, moduleBytes: n
     module: { bytes: moduleBytes, target },
   };
 }
+
+/** Each layer's width, from its weight tensor (tensor 2l is layer l's weight). */
+export function layerUnits(manifest: Manifest): number[] {
+  return manifest.scratch.map((_, l) => manifest.params[2 * l].shape[1]);
+}

@@ -4,7 +4,7 @@
 // through it.
 
 import { compileModule } from "./compile.js";
-import { expTable, lutIndexing, tanhTable, type LutIndexing } from "./lut.js";
+import { expTable, lutArgs, lutIndexing, tanhTable } from "./lut.js";
 import type { LutConfig } from "./model.js";
 
 export interface ProbeExports {
@@ -47,10 +47,6 @@ export const PROBE_MATRIX_WORDS = 16384;
 
 const TABLE_AT = 16;
 
-function lutArgs(ix: LutIndexing): string {
-  return `TABLE, ENTRIES, <i64>${ix.limit}, <i64>${ix.posMul}, ${ix.posShift}, <i64>${ix.hThirdQ30}`;
-}
-
 export async function buildProbe(fracBits: number, lut: LutConfig): Promise<ProbeExports> {
   const table = tanhTable(lut);
   const exp = expTable();
@@ -84,8 +80,8 @@ export function sub(a: i32, b: i32): i32 { return q_sub_sat(a, b); }
 export function rescale(hi: i32, lo: i32, from: i32, to: i32): i32 {
   return q_rescale_sat((<i64>hi << 32) | <i64><u32>lo, from, to);
 }
-export function sigmoid(x: i32): i32 { return sigmoid_q(x, F, ${lutArgs(lutIndexing(lut, fracBits, 0.5))}); }
-export function tanh(x: i32): i32 { return tanh_q(x, F, ${lutArgs(lutIndexing(lut, fracBits, 1))}); }
+export function sigmoid(x: i32): i32 { return sigmoid_q(x, F, ${lutArgs(lutIndexing(lut, fracBits, 0.5), "TABLE", "ENTRIES")}); }
+export function tanh(x: i32): i32 { return tanh_q(x, F, ${lutArgs(lutIndexing(lut, fracBits, 1), "TABLE", "ENTRIES")}); }
 export function exp_neg(d: i64): i32 { return <i32>exp_neg_q30(d, F, EXP_TABLE); }
 export function ln(s: i64): i64 { return ln_q30(s); }
 export function softmax(n: i32): void { softmax_forward(VECTOR, OUTPUT, n, F, EXP_TABLE); }
