@@ -74,6 +74,10 @@ describe("ABI v1", () => {
     expect(Math.abs(target - json.sample.target[0])).toBeLessThanOrEqual(half);
   });
 
+  it("fits the 4 KiB a small microcontroller flash budget allows (issue #4's bound)", () => {
+    expect(built.wasm.length).toBeLessThanOrEqual(4096);
+  });
+
   it("places params and grads where the manifest says, layer by layer, weight then bias", () => {
     const m = built.manifest;
     expect(m.params.map((t) => [t.layer, t.kind, t.shape])).toEqual([
