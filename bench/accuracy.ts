@@ -4,9 +4,9 @@
 //
 //   npm run accuracy
 
-import { buildModel } from "../src/build.js";
-import { Firmware } from "../src/driver.js";
-import { flattenParams } from "../src/layout.js";
+import { buildModel } from "../src/build/build.js";
+import { Firmware } from "../src/run/driver.js";
+import { flattenParams } from "../src/build/layout.js";
 import { trace } from "../src/reference/network.js";
 import { CASES, drawNet } from "../test/support/nets.js";
 

@@ -1,13 +1,13 @@
-// Sizes: each qfirm module (src/inspect.ts's footprint: code and data sections), and
+// Sizes: each qfirm module (src/run/inspect.ts's footprint: code and data sections), and
 // for scale what TF.js ships: its wasm binaries, its minified bundles and its npm
 // packages as installed.
 
 import { readdirSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import type { Built } from "../src/build.js";
-import type { Target } from "../src/compile.js";
-import { footprint } from "../src/inspect.js";
+import type { Built } from "../src/build/build.js";
+import type { Target } from "../src/build/compile.js";
+import { footprint } from "../src/run/inspect.js";
 import { tfjsWasmFolder } from "./tfjs-engine.js";
 
 export interface ModuleBytes {

@@ -1,10 +1,10 @@
 // Held-out accuracy of the fixed-point module and of the float64 reference, trained
-// side by side by src/train.ts: the same initial weights, the same split, the same
+// side by side by src/train/train.ts: the same initial weights, the same split, the same
 // rows in the same order, per-sample SGD (batch 1).
 
-import type { Dataset } from "../src/data.js";
-import { loadIris, loadMnist } from "../src/datasets.js";
-import { train } from "../src/train.js";
+import type { Dataset } from "../src/train/data.js";
+import { loadIris, loadMnist } from "../src/train/datasets.js";
+import { train } from "../src/train/train.js";
 import { readExample } from "./models.js";
 
 export interface HeldOutAccuracy {

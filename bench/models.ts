@@ -6,11 +6,11 @@
 
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { ROOT } from "../src/compile.js";
-import type { Dataset } from "../src/data.js";
-import { loadIris, loadMnist } from "../src/datasets.js";
-import type { Model } from "../src/model.js";
-import { mulberry32, parseSpecText } from "../src/spec.js";
+import { ROOT } from "../src/build/compile.js";
+import type { Dataset } from "../src/train/data.js";
+import { loadIris, loadMnist } from "../src/train/datasets.js";
+import type { Model } from "../src/spec/model.js";
+import { mulberry32, parseSpecText } from "../src/spec/spec.js";
 
 /**
  * Rows per benchmark data set, and the module's batch capacity: one train_samples or

@@ -2,10 +2,10 @@
 // quantized once and written once into its batch buffer (outside every timed
 // region); each call is then one crossing into the module.
 
-import { buildModel, type Built } from "../src/build.js";
-import type { Target } from "../src/compile.js";
-import { Firmware } from "../src/driver.js";
-import { quantizeRows } from "../src/train.js";
+import { buildModel, type Built } from "../src/build/build.js";
+import type { Target } from "../src/build/compile.js";
+import { Firmware } from "../src/run/driver.js";
+import { quantizeRows } from "../src/train/train.js";
 import type { EngineCases } from "./engine.js";
 import { MINI_BATCH, type BenchModel } from "./models.js";
 

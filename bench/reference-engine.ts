@@ -1,8 +1,8 @@
 // The float64 reference (src/reference/network.ts) as an engine: plain JavaScript
 // arrays of numbers, one sample at a time.
 
-import type { Dataset } from "../src/data.js";
-import type { LayerWeights, Model } from "../src/model.js";
+import type { Dataset } from "../src/train/data.js";
+import type { LayerWeights, Model } from "../src/spec/model.js";
 import { forward, trace, trainStep } from "../src/reference/network.js";
 import { sgd_step } from "../src/reference/sgd.js";
 import type { EngineCases } from "./engine.js";

@@ -12,9 +12,9 @@
 // usage. Speed targets are reported, never enforced.
 
 import { parseArgs } from "node:util";
-import type { Target } from "../src/compile.js";
-import type { Firmware } from "../src/driver.js";
-import { OutputError, checkOutputPath, writeFilesAtomically } from "../src/train.js";
+import type { Target } from "../src/build/compile.js";
+import type { Firmware } from "../src/run/driver.js";
+import { OutputError, checkOutputPath, writeFilesAtomically } from "../src/train/train.js";
 import { moduleBytes, tfjsBytes, type ModuleBytes, type TfjsBytes } from "./bytes.js";
 import { ENGINES, type EngineCases, type EngineName, type Task } from "./engine.js";
 import { heldOutAccuracy, type HeldOutAccuracy } from "./held-out.js";

@@ -10,7 +10,7 @@
 import { createRequire, register } from "node:module";
 import { dirname } from "node:path";
 import type * as TF from "@tensorflow/tfjs-core";
-import type { Activation } from "../src/model.js";
+import type { Activation } from "../src/spec/model.js";
 import type { EngineCases } from "./engine.js";
 import { MINI_BATCH, type BenchModel } from "./models.js";
 

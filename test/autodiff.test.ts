@@ -4,8 +4,8 @@
 // test/losses.test.ts compares with it at float32 precision.)
 
 import { describe, expect, it } from "vitest";
-import { flattenParams, unflattenParams } from "../src/layout.js";
-import type { Activation, Model } from "../src/model.js";
+import { flattenParams, unflattenParams } from "../src/build/layout.js";
+import type { Activation, Model } from "../src/spec/model.js";
 import { trace } from "../src/reference/network.js";
 import { abs, Dual, exp, log, relu, sigmoid, sqrt, sum, tanh } from "./support/dual.js";
 import { CASES, drawNet, HUBER_DELTA } from "./support/nets.js";

@@ -2,13 +2,13 @@
 // on the mean gradient, predict_samples is forward per row, and counts clamp.
 
 import { beforeAll, describe, expect, it } from "vitest";
-import { buildModel, type Built } from "../src/build.js";
-import { Firmware } from "../src/driver.js";
-import { QRangeError } from "../src/format.js";
-import { flattenParams } from "../src/layout.js";
-import type { Model } from "../src/model.js";
+import { buildModel, type Built } from "../src/build/build.js";
+import { Firmware } from "../src/run/driver.js";
+import { QRangeError } from "../src/spec/format.js";
+import { flattenParams } from "../src/build/layout.js";
+import type { Model } from "../src/spec/model.js";
 import { trace } from "../src/reference/network.js";
-import { mulberry32, parseSpec } from "../src/spec.js";
+import { mulberry32, parseSpec } from "../src/spec/spec.js";
 import { randomSpec } from "./support/models.js";
 
 const ROWS = 6;

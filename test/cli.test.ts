@@ -25,9 +25,9 @@ const EXAMPLE = "examples/documented-example.json";
 const RUN_TIMEOUT_MS = 90_000;
 const TEST_TIMEOUT_MS = 180_000;
 
-if (!existsSync(join(ROOT, "dist", "src", "cli.js"))) {
+if (!existsSync(join(ROOT, "dist", "src", "cli", "cli.js"))) {
   throw new Error(
-    "dist/src/cli.js is missing: bin/qfirm.js runs the compiled CLI. Run `npm run build` first " +
+    "dist/src/cli/cli.js is missing: bin/qfirm.js runs the compiled CLI. Run `npm run build` first " +
       "(`npm test` does it in pretest).",
   );
 }

@@ -1,9 +1,9 @@
-// Data files for `qfirm train` (src/data.ts): CSV and JSON parsing, the one-hot rule
+// Data files for `qfirm train` (src/train/data.ts): CSV and JSON parsing, the one-hot rule
 // for class labels, and the one-line errors naming file:line:column.
 
 import { describe, expect, it } from "vitest";
-import { DataError, parseCsvData, parseData, parseJsonData, takesLabels, type DataShape } from "../src/data.js";
-import { loadIris, loadMnist, MNIST_INPUTS } from "../src/datasets.js";
+import { DataError, parseCsvData, parseData, parseJsonData, takesLabels, type DataShape } from "../src/train/data.js";
+import { loadIris, loadMnist, MNIST_INPUTS } from "../src/train/datasets.js";
 
 /** 2 inputs → 3 softmax outputs: targets as 3 fields, or one class label. */
 const SOFTMAX: DataShape = {

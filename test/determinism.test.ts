@@ -17,11 +17,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildModel } from "../src/build.js";
-import { ROOT } from "../src/compile.js";
-import { renderHeader } from "../src/header.js";
-import { parseSpec, parseSpecText } from "../src/spec.js";
-import type { Model } from "../src/model.js";
+import { buildModel } from "../src/build/build.js";
+import { ROOT } from "../src/build/compile.js";
+import { renderHeader } from "../src/build/header.js";
+import { parseSpec, parseSpecText } from "../src/spec/spec.js";
+import type { Model } from "../src/spec/model.js";
 import { randomModel, randomSpec } from "./support/models.js";
 import { tempFile, wabt, wastModule } from "./support/wabt.js";
 
@@ -58,7 +58,7 @@ describe.each(SPECS)("%s", (name, specText) => {
   });
 
   it("builds the same model.wasm and model.json through the CLI in another process", async () => {
-    if (!existsSync(join(ROOT, "dist", "src", "cli.js"))) throw new Error("dist/src/cli.js is missing: run `npm run build` first (npm test does)");
+    if (!existsSync(join(ROOT, "dist", "src", "cli", "cli.js"))) throw new Error("dist/src/cli/cli.js is missing: run `npm run build` first (npm test does)");
     const slug = name.replace(/\W+/g, "-");
     const specPath = join(tmp, `${slug}.json`);
     const out = join(tmp, `${slug}-out`);

@@ -1,17 +1,17 @@
-// The driver's checks on what a host writes (src/driver.ts): wrong lengths, NaN,
+// The driver's checks on what a host writes (src/run/driver.ts): wrong lengths, NaN,
 // ±Infinity and values beyond the format's range are QRangeErrors whose message names
 // the buffer and, for a bad value, its index (input[i], target[i]); and a rejected call
 // writes nothing: the whole of linear memory is compared before and after.
 //
 // Accepted values land as round(v · 2^F), half away from zero, computed here
-// independently of src/format.ts.
+// independently of src/spec/format.ts.
 
 import { fc, test } from "@fast-check/vitest";
 import { beforeAll, describe, expect, it } from "vitest";
-import { buildModel, type Built } from "../src/build.js";
-import { Firmware } from "../src/driver.js";
-import { QRangeError } from "../src/format.js";
-import { parseSpec } from "../src/spec.js";
+import { buildModel, type Built } from "../src/build/build.js";
+import { Firmware } from "../src/run/driver.js";
+import { QRangeError } from "../src/spec/format.js";
+import { parseSpec } from "../src/spec/spec.js";
 
 const F = 24;
 const SCALE = 2 ** F;

@@ -3,10 +3,10 @@
 // and chosen biases put the output exactly where the edge is.
 
 import { describe, expect, it } from "vitest";
-import { buildModel } from "../src/build.js";
-import { Firmware } from "../src/driver.js";
-import type { Activation, LossType } from "../src/model.js";
-import { parseSpec } from "../src/spec.js";
+import { buildModel } from "../src/build/build.js";
+import { Firmware } from "../src/run/driver.js";
+import type { Activation, LossType } from "../src/spec/model.js";
+import { parseSpec } from "../src/spec/spec.js";
 
 const LSB = 2 ** -24; // q8.24
 const GRAD_LSB = 2 ** -28; // q4.28

@@ -23,8 +23,8 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { QRangeError, toQ } from "../src/format.js";
-import { parseSpecText, SpecError } from "../src/spec.js";
+import { QRangeError, toQ } from "../src/spec/format.js";
+import { parseSpecText, SpecError } from "../src/spec/spec.js";
 import { mulberry32u32 as mulberry32 } from "./support/random.js";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -746,7 +746,7 @@ function cliSample(): Mutation[] {
 describe("malformed specs through `qfirm build SPEC --out DIR`", () => {
   let tmp: string;
   beforeAll(async () => {
-    if (!existsSync(join(ROOT, "dist", "src", "cli.js"))) throw new Error("dist/src/cli.js is missing: run `npm run build` first (npm test does)");
+    if (!existsSync(join(ROOT, "dist", "src", "cli", "cli.js"))) throw new Error("dist/src/cli/cli.js is missing: run `npm run build` first (npm test does)");
     tmp = await mkdtemp(join(tmpdir(), "qfirm-fuzz-"));
   });
   afterAll(async () => {

@@ -7,8 +7,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
-import { buildModel } from "../src/build.js";
-import { cName, renderHeader } from "../src/header.js";
+import { buildModel } from "../src/build/build.js";
+import { cName, renderHeader } from "../src/build/header.js";
 import { randomModel } from "./support/models.js";
 
 const run = promisify(execFile);

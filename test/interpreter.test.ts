@@ -5,10 +5,10 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { buildModel } from "../src/build.js";
-import { ROOT } from "../src/compile.js";
-import type { Model } from "../src/model.js";
-import { parseSpecText } from "../src/spec.js";
+import { buildModel } from "../src/build/build.js";
+import { ROOT } from "../src/build/compile.js";
+import type { Model } from "../src/spec/model.js";
+import { parseSpecText } from "../src/spec/spec.js";
 import { randomModel } from "./support/models.js";
 import { MCU_ONLY, tempFile, wabt, wastModule } from "./support/wabt.js";
 

@@ -16,8 +16,8 @@ import "@tensorflow/tfjs-backend-cpu";
 // registry and the engine live on globalThis, so both builds share them.
 import "@tensorflow/tfjs-core/dist/register_all_gradients";
 import { beforeAll, describe, expect, test } from "vitest";
-import { flattenParams, unflattenParams } from "../src/layout.js";
-import type { Activation, LayerWeights, Loss, LossType, Model } from "../src/model.js";
+import { flattenParams, unflattenParams } from "../src/build/layout.js";
+import type { Activation, LayerWeights, Loss, LossType, Model } from "../src/spec/model.js";
 import { loss_cosine, loss_cosine_backward } from "../src/reference/loss_cosine.js";
 import {
   loss_cross_entropy,
@@ -34,7 +34,7 @@ import { relu_backward, relu_forward } from "../src/reference/relu.js";
 import { sigmoid_backward, sigmoid_forward } from "../src/reference/sigmoid.js";
 import { softmax_backward, softmax_forward } from "../src/reference/softmax.js";
 import { tanh_backward, tanh_forward } from "../src/reference/tanh.js";
-import { mulberry32, parseSpec } from "../src/spec.js";
+import { mulberry32, parseSpec } from "../src/spec/spec.js";
 import { centralDifferences, expectClose, expectMatchesDifferences } from "./support/differences.js";
 import { randomSpec } from "./support/models.js";
 import { CASES, drawNet, HUBER_DELTA, KINK_MARGIN, kinkDistance, type Case, type Net } from "./support/nets.js";

@@ -1,6 +1,6 @@
 // The table activations (assembly/lut.ts, sigmoid.ts, tanh.ts) against Math, through
-// the probe module and through measureLut (src/lut_error.ts), plus the table itself
-// (src/lut.ts).
+// the probe module and through measureLut (src/check/lut_error.ts), plus the table itself
+// (src/build/lut.ts).
 //
 // The bounds come from the scheme, not from a run: inside the table the curve is the
 // cubic Hermite spline through exact values and slopes, whose error is at most
@@ -10,11 +10,11 @@
 // see: https://en.wikipedia.org/wiki/Cubic_Hermite_spline (error bound)
 
 import { beforeAll, describe, expect, test } from "vitest";
-import { tanhTable } from "../src/lut.js";
-import { measureLut } from "../src/lut_error.js";
-import type { LutConfig } from "../src/model.js";
-import { buildProbe, type ProbeExports } from "../src/probe.js";
-import { DEFAULT_LUT } from "../src/spec.js";
+import { tanhTable } from "../src/build/lut.js";
+import { measureLut } from "../src/check/lut_error.js";
+import type { LutConfig } from "../src/spec/model.js";
+import { buildProbe, type ProbeExports } from "../src/run/probe.js";
+import { DEFAULT_LUT } from "../src/spec/spec.js";
 import { LUT_ERROR, TOLERANCE_LSB, expectWithin } from "./tolerance.js";
 import { mulberry32u32 as mulberry32 } from "./support/random.js";
 

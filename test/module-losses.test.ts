@@ -3,9 +3,9 @@
 // outputs, samples clear of every kink).
 
 import { describe, expect, it } from "vitest";
-import { buildModel } from "../src/build.js";
-import { Firmware } from "../src/driver.js";
-import { allQuantities, compare, type QuantityKind, type Tolerance } from "../src/parity.js";
+import { buildModel } from "../src/build/build.js";
+import { Firmware } from "../src/run/driver.js";
+import { allQuantities, compare, type QuantityKind, type Tolerance } from "../src/check/parity.js";
 import { trace } from "../src/reference/network.js";
 import { CASES, drawNet } from "./support/nets.js";
 

@@ -29,11 +29,11 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { buildModel } from "../src/build.js";
-import { ROOT } from "../src/compile.js";
-import type { Manifest } from "../src/manifest.js";
-import { parseSpec, parseSpecText } from "../src/spec.js";
-import type { Model } from "../src/model.js";
+import { buildModel } from "../src/build/build.js";
+import { ROOT } from "../src/build/compile.js";
+import type { Manifest } from "../src/build/manifest.js";
+import { parseSpec, parseSpecText } from "../src/spec/spec.js";
+import type { Model } from "../src/spec/model.js";
 import { mulberry32u32 as mulberry32 } from "./support/random.js";
 
 const INT32_MAX = 2 ** 31 - 1;

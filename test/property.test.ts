@@ -1,5 +1,5 @@
 // Property tests of the fixed-point kernels (assembly/q.ts, lut.ts, sigmoid.ts, tanh.ts,
-// exp.ts, softmax.ts, dense.ts) through the probe module (src/probe.ts), with fast-check.
+// exp.ts, softmax.ts, dense.ts) through the probe module (src/run/probe.ts), with fast-check.
 //
 // Every property is a claim of the kernels' contracts, checked on generated inputs
 // that always include the extremes: arbitraries mix the whole i32 range, magnitudes
@@ -13,10 +13,10 @@
 
 import { fc, test } from "@fast-check/vitest";
 import { beforeAll, describe, expect } from "vitest";
-import { accShiftFor } from "../src/codegen.js";
-import { sigmoidMath } from "../src/lut_error.js";
-import { buildProbe, type ProbeExports } from "../src/probe.js";
-import { DEFAULT_LUT } from "../src/spec.js";
+import { accShiftFor } from "../src/build/codegen.js";
+import { sigmoidMath } from "../src/check/lut_error.js";
+import { buildProbe, type ProbeExports } from "../src/run/probe.js";
+import { DEFAULT_LUT } from "../src/spec/spec.js";
 import { LUT_ERROR } from "./tolerance.js";
 
 const INT32_MAX = 2 ** 31 - 1;

@@ -7,8 +7,8 @@
 // oracle for seeded random inputs. None is copied from running the kernels.
 
 import { beforeAll, describe, expect, test } from "vitest";
-import { buildProbe, type ProbeExports } from "../src/probe.js";
-import { DEFAULT_LUT } from "../src/spec.js";
+import { buildProbe, type ProbeExports } from "../src/run/probe.js";
+import { DEFAULT_LUT } from "../src/spec/spec.js";
 import { TOLERANCE_LSB, expectWithin } from "./tolerance.js";
 import { mulberry32u32 as mulberry32 } from "./support/random.js";
 

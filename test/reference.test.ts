@@ -1,14 +1,14 @@
 // The float64 reference against the notes' worked example, against finite
 // differences, and the SGD step against its definition.
 //
-// The expected figures come from src/notes.ts, typed from the transcription of the
+// The expected figures come from src/check/notes.ts, typed from the transcription of the
 // notes (shared/documented-example.md), never from running this code.
 
 import { readFileSync } from "node:fs";
 import { describe, expect, test } from "vitest";
-import { flattenParams, unflattenParams } from "../src/layout.js";
-import type { Activation, LayerWeights, LossType, Model } from "../src/model.js";
-import { GRADIENT_KEYS, NOTE_FIGURES, PARAMETER_GRADIENT_KEYS } from "../src/notes.js";
+import { flattenParams, unflattenParams } from "../src/build/layout.js";
+import type { Activation, LayerWeights, LossType, Model } from "../src/spec/model.js";
+import { GRADIENT_KEYS, NOTE_FIGURES, PARAMETER_GRADIENT_KEYS } from "../src/check/notes.js";
 import { dense_backward, dense_forward } from "../src/reference/dense.js";
 import { linear_backward, linear_forward } from "../src/reference/linear.js";
 import { loss_l2, loss_l2_backward } from "../src/reference/loss_l2.js";
@@ -55,7 +55,7 @@ interface SpecJson {
   sample: { input: number[]; target: number[] };
 }
 
-/** The documented example as a Model, built here so this test does not depend on src/spec.ts. */
+/** The documented example as a Model, built here so this test does not depend on src/spec/spec.ts. */
 function loadExample(): Model & { sample: { input: number[]; target: number[] } } {
   const json = JSON.parse(readFileSync(new URL("../examples/documented-example.json", import.meta.url), "utf8")) as SpecJson;
   return {

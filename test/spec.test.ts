@@ -3,7 +3,7 @@
 
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { initWeights, parseSpec, parseSpecText, SpecError } from "../src/spec.js";
+import { initWeights, parseSpec, parseSpecText, SpecError } from "../src/spec/spec.js";
 
 const EXAMPLE_TEXT = readFileSync(new URL("../examples/documented-example.json", import.meta.url), "utf8");
 

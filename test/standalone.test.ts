@@ -6,7 +6,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { CompileError, compileModule } from "../src/compile.js";
+import { CompileError, compileModule } from "../src/build/compile.js";
 import { auditModules } from "./support/audit.js";
 import { tempFile, wabt } from "./support/wabt.js";
 

@@ -1,4 +1,4 @@
-// Training (src/train.ts) and `qfirm train`: the fixed-point module against the
+// Training (src/train/train.ts) and `qfirm train`: the fixed-point module against the
 // float64 reference on Iris, the trained spec, the loss-curve SVG, and the CLI's
 // failure contract.
 //
@@ -12,13 +12,13 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildModel } from "../src/build.js";
-import { Firmware } from "../src/driver.js";
-import { fromQ } from "../src/format.js";
-import { loadIris } from "../src/datasets.js";
-import { parseSpecText } from "../src/spec.js";
-import { lossCurveSvg, niceScale } from "../src/svg.js";
-import { predictFixed, renderSpec, train, trainedSpec, type TrainResult } from "../src/train.js";
+import { buildModel } from "../src/build/build.js";
+import { Firmware } from "../src/run/driver.js";
+import { fromQ } from "../src/spec/format.js";
+import { loadIris } from "../src/train/datasets.js";
+import { parseSpecText } from "../src/spec/spec.js";
+import { lossCurveSvg, niceScale } from "../src/train/svg.js";
+import { predictFixed, renderSpec, train, trainedSpec, type TrainResult } from "../src/train/train.js";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const BIN = join(ROOT, "bin", "qfirm.js");
@@ -204,8 +204,8 @@ interface Run {
 }
 
 function qfirm(...args: string[]): Promise<Run> {
-  if (!existsSync(join(ROOT, "dist", "src", "cli.js"))) {
-    throw new Error("dist/src/cli.js is missing: run `npm run build` first (`npm test` does it in pretest)");
+  if (!existsSync(join(ROOT, "dist", "src", "cli", "cli.js"))) {
+    throw new Error("dist/src/cli/cli.js is missing: run `npm run build` first (`npm test` does it in pretest)");
   }
   const env = { ...process.env };
   delete env.QFIRM_DEBUG;

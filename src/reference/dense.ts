@@ -4,7 +4,7 @@
 // Shapes: x has fanIn entries; w.weight is fanIn × units (weight[i][j]: from input i
 // to unit j, the notes' W_{ij-l}); w.bias and z have `units` entries.
 
-import type { LayerWeights } from "../model.js";
+import type { LayerWeights } from "../spec/model.js";
 
 /** z_j = b_j + Σ_i x_i · w[i][j]. */
 export function dense_forward(x: number[], w: LayerWeights): number[] {

@@ -1,6 +1,6 @@
 // Float64 reference of plain SGD, p ← p − learningRate · g. Mirrors assembly/sgd.ts.
 
-import type { LayerWeights } from "../model.js";
+import type { LayerWeights } from "../spec/model.js";
 
 /** Returns new parameter objects; `params` and `grads` are left untouched. */
 export function sgd_step(params: LayerWeights[], grads: LayerWeights[], learningRate: number): LayerWeights[] {

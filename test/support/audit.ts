@@ -1,4 +1,4 @@
-// vitest globalSetup: every module any test compiles is recorded (src/compile.ts,
+// vitest globalSetup: every module any test compiles is recorded (src/build/compile.ts,
 // QFIRM_RECORD_MODULES) and, after the run, disassembled by Debian's wasm2wat, which
 // shares no code with binaryen. A float instruction or an import fails the run.
 

@@ -1,7 +1,7 @@
 // Seeded models for tests: a spec with Glorot-initialised weights and a sample.
 
-import { mulberry32, parseSpec } from "../../src/spec.js";
-import type { Activation, LossType, Model } from "../../src/model.js";
+import { mulberry32, parseSpec } from "../../src/spec/spec.js";
+import type { Activation, LossType, Model } from "../../src/spec/model.js";
 
 export interface RandomModelOptions {
   seed: number;

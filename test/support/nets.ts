@@ -2,9 +2,9 @@
 // loss pairing the spec allows, each with a sample that clears every kink: shared by
 // the reference's gradient tests and the module's parity tests.
 
-import type { Activation, LayerWeights, LossType, Model } from "../../src/model.js";
+import type { Activation, LayerWeights, LossType, Model } from "../../src/spec/model.js";
 import { forward } from "../../src/reference/network.js";
-import { mulberry32, parseSpec } from "../../src/spec.js";
+import { mulberry32, parseSpec } from "../../src/spec/spec.js";
 import { randomSpec } from "./models.js";
 
 /**

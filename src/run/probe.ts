@@ -3,9 +3,9 @@
 // kernels and pipeline as a model. Tests and `qfirm lut-error` measure the kernels
 // through it.
 
-import { compileModule } from "./compile.js";
-import { expTable, lutArgs, lutIndexing, tanhTable } from "./lut.js";
-import type { LutConfig } from "./model.js";
+import { compileModule } from "../build/compile.js";
+import { expTable, lutArgs, lutIndexing, tanhTable } from "../build/lut.js";
+import type { LutConfig } from "../spec/model.js";
 
 export interface ProbeExports {
   /** a·b in q.F, rounded half away from zero, saturated. */
@@ -67,7 +67,7 @@ import { dense_forward as dense } from "./dense";
 const F: i32 = ${fracBits};
 const TABLE: usize = ${TABLE_AT};
 const ENTRIES: i32 = ${lut.entries};
-// exp table: entry i = 2^(−i/16) in q2.30 (src/lut.ts).
+// exp table: entry i = 2^(−i/16) in q2.30 (src/build/lut.ts).
 const EXP_TABLE: usize = ${expAt};
 const VECTOR: usize = ${vectorAt};
 const OUTPUT: usize = ${outputAt};

@@ -30,7 +30,7 @@
 // (= 0.0212 × 0.4 ≈ 0.0085): their ∂L/∂z_{1-1} row reads "0.0035 × 0.1677 = 0.0014",
 // where 0.0035 is an OCR or writing slip for it (0.0035 × 0.1677 would be 0.00059).
 
-import type { Trace } from "./reference/network.js";
+import type { Trace } from "../reference/network.js";
 
 export type FigureKind = "forward" | "loss" | "derivative" | "gradient";
 

@@ -1,8 +1,8 @@
 // model.json: everything a host needs to drive a module without guessing.
 
-import { formatName } from "./format.js";
+import { formatName } from "../spec/format.js";
 import { paramCount, paramLayout, type MemoryLayout } from "./layout.js";
-import { outputsOf, type Model } from "./model.js";
+import { outputsOf, type Model } from "../spec/model.js";
 
 export const ABI_VERSION = 1;
 

@@ -7,24 +7,24 @@ import { join } from "node:path";
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import binaryen from "binaryen";
 import { SingleBar } from "cli-progress";
-import { ArtifactError, writeArtifacts } from "./artifacts.js";
-import { buildModel } from "./build.js";
-import { ROOT, TARGETS, type Target } from "./compile.js";
-import { DataError, loadDataFile, type Dataset } from "./data.js";
-import { IRIS_FEATURES, loadIris, loadMnist, MNIST_AVAILABLE, MNIST_INPUTS } from "./datasets.js";
-import { Firmware } from "./driver.js";
-import { formatName, parseFormat, QRangeError } from "./format.js";
-import { renderHeader } from "./header.js";
-import { footprint, type Footprint } from "./inspect.js";
-import { measureLut, measureSoftmax } from "./lut_error.js";
-import { ABI_VERSION, type Manifest } from "./manifest.js";
-import type { Model } from "./model.js";
-import { NOTE_FIGURES } from "./notes.js";
-import { allQuantities, compare, type ParityRow } from "./parity.js";
-import { trace as referenceTrace } from "./reference/network.js";
-import { DEFAULT_FORMAT, DEFAULT_LUT, parseSpec, parseSpecText, SpecError } from "./spec.js";
+import { ArtifactError, writeArtifacts } from "../build/artifacts.js";
+import { buildModel } from "../build/build.js";
+import { ROOT, TARGETS, type Target } from "../build/compile.js";
+import { DataError, loadDataFile, type Dataset } from "../train/data.js";
+import { IRIS_FEATURES, loadIris, loadMnist, MNIST_AVAILABLE, MNIST_INPUTS } from "../train/datasets.js";
+import { Firmware } from "../run/driver.js";
+import { formatName, parseFormat, QRangeError } from "../spec/format.js";
+import { renderHeader } from "../build/header.js";
+import { footprint, type Footprint } from "../run/inspect.js";
+import { measureLut, measureSoftmax } from "../check/lut_error.js";
+import { ABI_VERSION, type Manifest } from "../build/manifest.js";
+import type { Model } from "../spec/model.js";
+import { NOTE_FIGURES } from "../check/notes.js";
+import { allQuantities, compare, type ParityRow } from "../check/parity.js";
+import { trace as referenceTrace } from "../reference/network.js";
+import { DEFAULT_FORMAT, DEFAULT_LUT, parseSpec, parseSpecText, SpecError } from "../spec/spec.js";
 import { num, percent, printed, relative, renderTable } from "./table.js";
-import { lossCurveSvg } from "./svg.js";
+import { lossCurveSvg } from "../train/svg.js";
 import {
   checkOutputPath,
   OutputError,
@@ -33,7 +33,7 @@ import {
   trainedSpec,
   writeFilesAtomically,
   type EpochResult,
-} from "./train.js";
+} from "../train/train.js";
 
 export const EXAMPLE_SPEC = join(ROOT, "examples", "documented-example.json");
 

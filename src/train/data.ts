@@ -26,9 +26,9 @@
 
 import { readFile } from "node:fs/promises";
 import { extname } from "node:path";
-import { formatName, rangeOf, toQ } from "./format.js";
-import { lineColumn, locateJson, type JsonPath } from "./json_locate.js";
-import type { Model } from "./model.js";
+import { formatName, rangeOf, toQ } from "../spec/format.js";
+import { lineColumn, locateJson, type JsonPath } from "../spec/json_locate.js";
+import type { Model } from "../spec/model.js";
 
 export class DataError extends Error {
   override name = "DataError";

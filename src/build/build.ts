@@ -3,7 +3,7 @@
 import { generateEntry } from "./codegen.js";
 import { compileModule, type Target } from "./compile.js";
 import { buildManifest, type Manifest } from "./manifest.js";
-import type { Model } from "./model.js";
+import type { Model } from "../spec/model.js";
 
 export interface Built {
   wasm: Uint8Array<ArrayBuffer>;

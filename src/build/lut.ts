@@ -2,7 +2,7 @@
 // Computed here, where Math.tanh exists, and emitted as static data: the module
 // itself never needs a float.
 
-import type { LutConfig } from "./model.js";
+import type { LutConfig } from "../spec/model.js";
 
 export const LUT_FRAC_BITS = 30;
 

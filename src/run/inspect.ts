@@ -1,7 +1,7 @@
 // Where a module's bytes and memory go: section sizes from the binary, buffers from
 // the manifest.
 
-import { layerUnits, type Manifest } from "./manifest.js";
+import { layerUnits, type Manifest } from "../build/manifest.js";
 
 const SECTION_NAMES = ["custom", "type", "import", "function", "table", "memory", "global", "export", "start", "element", "code", "data", "data count"];
 

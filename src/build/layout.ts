@@ -1,7 +1,7 @@
 // Parameter layout of ABI v1: layer by layer, weight (row-major, weight[i][j] at
 // i*units + j) then bias. Grads mirror params exactly.
 
-import { fanInOf, type LayerWeights, type Model } from "./model.js";
+import { fanInOf, type LayerWeights, type Model } from "../spec/model.js";
 
 export interface TensorLayout {
   layer: number;

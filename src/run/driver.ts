@@ -4,10 +4,10 @@
 // silently wrapped or saturated.
 
 import { instantiate } from "@assemblyscript/loader";
-import { fromQ, QRangeError, toQ } from "./format.js";
-import { layerUnits, type Manifest } from "./manifest.js";
-import type { LayerWeights } from "./model.js";
-import type { Trace } from "./reference/network.js";
+import { fromQ, QRangeError, toQ } from "../spec/format.js";
+import { layerUnits, type Manifest } from "../build/manifest.js";
+import type { LayerWeights } from "../spec/model.js";
+import type { Trace } from "../reference/network.js";
 
 /** ABI v1 exports: every parameter and result is an i32. */
 export interface ModuleExports extends Record<string, unknown> {

@@ -1,9 +1,9 @@
 // The module against the float64 reference, quantity by quantity.
 
-import { lsb } from "./format.js";
-import type { Manifest } from "./manifest.js";
-import type { Model } from "./model.js";
-import type { Trace } from "./reference/network.js";
+import { lsb } from "../spec/format.js";
+import type { Manifest } from "../build/manifest.js";
+import type { Model } from "../spec/model.js";
+import type { Trace } from "../reference/network.js";
 
 export type QuantityKind = "forward" | "loss" | "derivative" | "gradient";
 

@@ -1,10 +1,10 @@
 // Measures the table activations against Math over a dense sweep, through the probe
 // module (the real fixed-point code, not a model of it).
 
-import { buildModel } from "./build.js";
-import { buildProbe } from "./probe.js";
-import { parseSpec } from "./spec.js";
-import type { LutConfig } from "./model.js";
+import { buildModel } from "../build/build.js";
+import { buildProbe } from "../run/probe.js";
+import { parseSpec } from "../spec/spec.js";
+import type { LutConfig } from "../spec/model.js";
 
 export interface SweepResult {
   maxError: number;

@@ -20,15 +20,15 @@
 import { mkdtemp, rename, rm, writeFile } from "node:fs/promises";
 import { existsSync, statSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
-import { buildModel } from "./build.js";
-import type { Target } from "./compile.js";
+import { buildModel } from "../build/build.js";
+import type { Target } from "../build/compile.js";
 import type { Dataset } from "./data.js";
-import { Firmware } from "./driver.js";
-import { toQ } from "./format.js";
-import { outputsOf, type LayerWeights, type Model } from "./model.js";
-import { forward, trace, trainStep } from "./reference/network.js";
-import { sgd_step } from "./reference/sgd.js";
-import { mulberry32 } from "./spec.js";
+import { Firmware } from "../run/driver.js";
+import { toQ } from "../spec/format.js";
+import { outputsOf, type LayerWeights, type Model } from "../spec/model.js";
+import { forward, trace, trainStep } from "../reference/network.js";
+import { sgd_step } from "../reference/sgd.js";
+import { mulberry32 } from "../spec/spec.js";
 
 /** Rows of the batch buffer when the spec asks for fewer (or none): enough that a call's overhead vanishes. */
 export const DEFAULT_TRAIN_CAPACITY = 64;

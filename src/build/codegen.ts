@@ -3,10 +3,10 @@
 // Initial data (params, sample, table) is returned separately as data segments,
 // which compile.ts places at the layout's addresses.
 
-import { toQ } from "./format.js";
+import { toQ } from "../spec/format.js";
 import { flattenParams, memoryLayout, paramCount, type MemoryLayout } from "./layout.js";
 import { expTable, lutArgs, lutIndexing, tanhTable, type LutIndexing } from "./lut.js";
-import { fanInOf, type Activation, type LossType, type Model } from "./model.js";
+import { fanInOf, type Activation, type LossType, type Model } from "../spec/model.js";
 
 export interface DataSegment {
   offset: number;
@@ -256,11 +256,11 @@ export function generateEntry(model: Model): GeneratedEntry {
     ...layout.layers.map((b, l) => `const Z${l}: usize = ${b.z}; const A${l}: usize = ${b.a}; const DA${l}: usize = ${b.dA}; const DZ${l}: usize = ${b.dZ};`),
   ];
   if (layout.table !== undefined) {
-    bufferLines.push(`// tanh table: entry i = tanh(i·${model.lut.range}/${model.lut.entries - 1}) in q2.30 (src/lut.ts).`);
+    bufferLines.push(`// tanh table: entry i = tanh(i·${model.lut.range}/${model.lut.entries - 1}) in q2.30 (src/build/lut.ts).`);
     bufferLines.push(`const TANH_TABLE: usize = ${layout.table};`, `const TABLE_ENTRIES: i32 = ${model.lut.entries};`);
   }
   if (layout.expTable !== undefined) {
-    bufferLines.push(`// exp table: entry i = 2^(−i/16) in q2.30 (src/lut.ts).`, `const EXP_TABLE: usize = ${layout.expTable};`);
+    bufferLines.push(`// exp table: entry i = 2^(−i/16) in q2.30 (src/build/lut.ts).`, `const EXP_TABLE: usize = ${layout.expTable};`);
   }
   bufferLines.push(`const LOSS_SCRATCH: usize = ${layout.lossScratch};`, `const ACC: usize = ${layout.acc};`);
   if (model.batchCapacity > 0) {
