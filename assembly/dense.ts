@@ -1,39 +1,101 @@
-// Dense layer, forward and backward.
+// Dense layer, forward and backward: the scalar kernels (every target; the web target
+// has SIMD twins in dense_simd.ts that give the same results bit for bit).
 //
 // Weights are row-major, w[i·units + j] from input i to unit j (ABI v1), so every
 // loop runs over i outside and j inside: rows of w are read in order. Inputs that
 // are exactly 0 skip their row (their products are 0; sparse inputs such as images
 // are mostly zeros).
-// Sums of products use i64 accumulators. Each product of two i32 is at most 2^62
-// in magnitude; it is shifted right by accShift = ceil(log2(terms + 1)) before it is
-// added (floor, an error of at most `terms` units of 2^−(fa+fb−accShift), far below
-// one LSB of the result), so `terms` of them plus the bias stay below 2^62 + 2^61:
-// the sum cannot overflow, whatever the buffers hold. The generator computes accShift.
+//
+// Sums of products: each product of two i32 is at most 2^62 in magnitude; it is
+// floored by accShift = ceil(log2(terms + 1)) bits before it is added (an error of at
+// most `terms` units of 2^−(fa+fb−accShift), far below one LSB of the result), so
+// `terms` of them plus the bias stay below 2^62 + 2^61: the sum cannot overflow,
+// whatever the buffers hold. The generator computes accShift. The sums live in
+// locals, four output units per pass over the inputs.
+//
+// Gradients and updates, per weight (x in q.F, dZ in q.G, lr in q.F):
+//   g = sat(round(x·dZ / 2^F))        in q.G
+//   u = sat(round(lr·g / 2^G))        in q.F
+//   w = sat(w − u)
+// rounding half away from zero. The kernels compute exactly that, with the clamps
+// moved out of the inner loop:
+// - The two saturations on g and u are checked once per call: fast_row_limit bounds
+//   |x| from max_j |dZ[j]| and lr. Rows past it (rare: |x|·|dZ| near 2^(31+F), or a
+//   huge learning rate) take the plain per-weight path.
+// - w − u and gw + g are computed wrapping in i32; where the overflow flag
+//   ((a ^ b) & (a ^ r)) < 0 is set, the wrapped result's sign tells which bound the
+//   exact one crossed (wrapped_bound), so the saturated value is selected without i64.
 
-import { ld, q_add_sat, q_mul_round_sat, q_rescale_sat, q_sub_sat, q_zero, st } from "./q";
+import { ld, q_add_sat, q_mul_round_sat, q_rescale_sat, q_zero, round_shift_i64, st } from "./q";
+import { sgd_step } from "./sgd";
+
+/** b[j] (q.F) as a sum of accFrac fraction bits: exact when accFrac ≥ F, else floored. */
+// @ts-ignore: decorator
+@inline export function bias_in_acc(b: usize, j: i32, fracBits: i32, accFrac: i32): i64 {
+  const bias = <i64>ld(b, j);
+  return accFrac >= fracBits ? bias << (accFrac - fracBits) : bias >> (fracBits - accFrac);
+}
+
+/** z[j] = the sum, from accFrac to F fraction bits, rounded half away from zero and saturated. */
+export function store_sum(z: usize, j: i32, sum: i64, fracBits: i32, accFrac: i32): void {
+  st(z, j, q_rescale_sat(sum, accFrac, fracBits));
+}
 
 /**
- * z[j] = b[j] + Σ_i x[i]·w[i·units + j]; x, w, b, z in q.F. acc: `units` i64 of scratch.
+ * z[j] = b[j] + Σ_i x[i]·w[i·units + j] for units j in [from, units); x, w, b, z in q.F.
  * The result rounds half away from zero and saturates.
  */
-export function dense_forward(
-  x: usize, w: usize, b: usize, z: usize, acc: usize, fanIn: i32, units: i32, fracBits: i32, accShift: i32,
+// @ts-ignore: decorator
+@inline export function dense_forward_columns(
+  x: usize, w: usize, b: usize, z: usize, fanIn: i32, units: i32, from: i32, fracBits: i32, accShift: i32,
 ): void {
   const accFrac = 2 * fracBits - accShift;
-  for (let j = 0; j < units; j++) {
-    const bias = <i64>ld(b, j);
-    store<i64>(acc + (<usize>j << 3), accFrac >= fracBits ? bias << (accFrac - fracBits) : bias >> (fracBits - accFrac));
-  }
-  for (let i = 0; i < fanIn; i++) {
-    const xi = <i64>ld(x, i);
-    if (xi == 0) continue;
-    const row = w + ((<usize>i * <usize>units) << 2);
-    for (let j = 0; j < units; j++) {
-      const at = acc + (<usize>j << 3);
-      store<i64>(at, load<i64>(at) + ((xi * <i64>ld(row, j)) >> accShift));
+  const stride = <usize>units << 2;
+  const wide = from + ((units - from) & ~3);
+  let j = from;
+  if (j < wide) for (; j < wide; j += 4) {
+    let s0 = bias_in_acc(b, j, fracBits, accFrac);
+    let s1 = bias_in_acc(b, j + 1, fracBits, accFrac);
+    let s2 = bias_in_acc(b, j + 2, fracBits, accFrac);
+    let s3 = bias_in_acc(b, j + 3, fracBits, accFrac);
+    let row = w + (<usize>j << 2);
+    for (let i = 0; i < fanIn; i++, row += stride) {
+      const xi = <i64>ld(x, i);
+      if (xi == 0) continue;
+      s0 += (xi * <i64>load<i32>(row)) >> accShift;
+      s1 += (xi * <i64>load<i32>(row, 4)) >> accShift;
+      s2 += (xi * <i64>load<i32>(row, 8)) >> accShift;
+      s3 += (xi * <i64>load<i32>(row, 12)) >> accShift;
     }
+    store_sum(z, j, s0, fracBits, accFrac);
+    store_sum(z, j + 1, s1, fracBits, accFrac);
+    store_sum(z, j + 2, s2, fracBits, accFrac);
+    store_sum(z, j + 3, s3, fracBits, accFrac);
   }
-  for (let j = 0; j < units; j++) st(z, j, q_rescale_sat(load<i64>(acc + (<usize>j << 3)), accFrac, fracBits));
+  if (wide < units) for (j = wide; j < units; j++) dense_forward_unit(x, w, b, z, fanIn, units, j, fracBits, accShift);
+}
+
+/** z[j] alone: dense_forward_columns for one unit. */
+export function dense_forward_unit(
+  x: usize, w: usize, b: usize, z: usize, fanIn: i32, units: i32, j: i32, fracBits: i32, accShift: i32,
+): void {
+  const accFrac = 2 * fracBits - accShift;
+  const stride = <usize>units << 2;
+  let s = bias_in_acc(b, j, fracBits, accFrac);
+  let at = w + (<usize>j << 2);
+  for (let i = 0; i < fanIn; i++, at += stride) {
+    const xi = <i64>ld(x, i);
+    if (xi != 0) s += (xi * <i64>load<i32>(at)) >> accShift;
+  }
+  store_sum(z, j, s, fracBits, accFrac);
+}
+
+/** z = b + x·w for every unit (dense_forward_columns from unit 0); inlined, so constant shapes fold. */
+// @ts-ignore: decorator
+@inline export function dense_forward(
+  x: usize, w: usize, b: usize, z: usize, fanIn: i32, units: i32, fracBits: i32, accShift: i32,
+): void {
+  dense_forward_columns(x, w, b, z, fanIn, units, 0, fracBits, accShift);
 }
 
 /**
@@ -44,12 +106,87 @@ export function dense_backward_input(
   w: usize, dZ: usize, dX: usize, fanIn: i32, units: i32, fracBits: i32, gradFracBits: i32, accShift: i32,
 ): void {
   const accFrac = fracBits + gradFracBits - accShift;
+  let row = w;
   for (let i = 0; i < fanIn; i++) {
-    const row = w + ((<usize>i * <usize>units) << 2);
     let sum: i64 = 0;
     for (let j = 0; j < units; j++) sum += (<i64>ld(row, j) * <i64>ld(dZ, j)) >> accShift;
-    st(dX, i, q_rescale_sat(sum, accFrac, gradFracBits));
+    store_sum(dX, i, sum, gradFracBits, accFrac);
+    row += <usize>units << 2;
   }
+}
+
+// ---- Guards hoisted to rows -------------------------------------------------------
+
+/** max_j |dZ[j]|, as an i64 (|INT32_MIN| = 2^31 included). */
+export function max_abs(dZ: usize, units: i32): i64 {
+  let max: i64 = 0;
+  for (let j = 0; j < units; j++) {
+    const v = <i64>ld(dZ, j);
+    const magnitude = v < 0 ? -v : v;
+    if (magnitude > max) max = magnitude;
+  }
+  return max;
+}
+
+/**
+ * The bound on P = |x|·maxDZ below which a row needs no clamp: for every unit, g =
+ * round(x·dZ[j] / 2^F) and u = round(lr·g / 2^G) are then exact i32, so sat() cannot
+ * act. With hF = 2^(F−1), hG = 2^(G−1) (P ≤ 2^62: no overflow):
+ *   |g| ≤ gMax = (P + hF) >> F, which is ≤ 2^31 − 1 when P < 2^(31+F) − hF;
+ *   |u| ≤ (|lr|·gMax + hG) >> G, which is ≤ 2^31 − 1 when gMax ≤ gLim = (2^(31+G) − hG − 1) / |lr|,
+ *   that is when P < (gLim + 1)·2^F − hF.
+ * gLim is clamped to 2^31 − 1, where the first bound is the tighter (and lr = 0 leaves
+ * only it), so the limit is (gLim + 1)·2^F − hF ≤ 2^61. A row is fast when P < limit.
+ * Checked on both sides of the limit by test/property.test.ts.
+ */
+export function fast_row_limit(absLr: i64, fracBits: i32, gradFracBits: i32): i64 {
+  let gLim: i64 = i32.MAX_VALUE;
+  if (absLr > 0) {
+    const uLim = ((<i64>1 << (31 + gradFracBits)) - (<i64>1 << (gradFracBits - 1)) - 1) / absLr;
+    if (uLim < gLim) gLim = uLim;
+  }
+  return ((gLim + 1) << fracBits) - (<i64>1 << (fracBits - 1));
+}
+
+/** Whether the row of input x is within fast_row_limit: |x|·maxDZ < limit. */
+// @ts-ignore: decorator
+@inline export function row_is_fast(x: i32, maxDZ: i64, limit: i64): bool {
+  return (x < 0 ? -<i64>x : <i64>x) * maxDZ < limit;
+}
+
+// ---- Backward into the grads (batched training) -----------------------------------
+
+/** The i32 bound a wrapped result crossed: INT32_MAX if it wrapped to negative, else INT32_MIN. */
+// @ts-ignore: decorator
+@inline export function wrapped_bound(wrapped: i32): i32 {
+  return (wrapped >> 31) ^ i32.MIN_VALUE;
+}
+
+/**
+ * One row of dense_backward within fast_row_limit (lr = 0), units [from, units):
+ * gw[j] += round(x·dZ[j] / 2^F), g exact, the add saturated from its overflow flag.
+ */
+// @ts-ignore: decorator
+@inline export function grad_row_fast(x: i32, dZ: usize, gRow: usize, from: i32, units: i32, fracBits: i32): void {
+  const xi = <i64>x;
+  for (let j = from; j < units; j++) {
+    const g = <i32>round_shift_i64(xi * <i64>ld(dZ, j), fracBits);
+    const old = ld(gRow, j);
+    const sum = old + g;
+    st(gRow, j, ((old ^ sum) & (g ^ sum)) < 0 ? wrapped_bound(sum) : sum);
+  }
+}
+
+/** The plain per-weight row: gw[j] = sat(gw[j] + sat(round(x·dZ[j] / 2^F))). */
+export function grad_row_exact(x: i32, dZ: usize, gRow: usize, units: i32, fracBits: i32, gradFracBits: i32): void {
+  for (let j = 0; j < units; j++) {
+    st(gRow, j, q_add_sat(ld(gRow, j), q_mul_round_sat(x, fracBits, ld(dZ, j), gradFracBits, gradFracBits)));
+  }
+}
+
+/** The bias gradients: gb[j] += dZ[j], saturating. */
+export function grad_bias(dZ: usize, gb: usize, units: i32): void {
+  for (let j = 0; j < units; j++) st(gb, j, q_add_sat(ld(gb, j), ld(dZ, j)));
 }
 
 /**
@@ -60,15 +197,63 @@ export function dense_backward_input(
 export function dense_backward(
   x: usize, dZ: usize, gw: usize, gb: usize, fanIn: i32, units: i32, fracBits: i32, gradFracBits: i32,
 ): void {
-  for (let j = 0; j < units; j++) st(gb, j, q_add_sat(ld(gb, j), ld(dZ, j)));
+  grad_bias(dZ, gb, units);
   for (let i = 0; i < fanIn; i++) {
     const xi = ld(x, i);
-    if (xi == 0) continue;
-    const row = gw + ((<usize>i * <usize>units) << 2);
-    for (let j = 0; j < units; j++) {
-      st(row, j, q_add_sat(ld(row, j), q_mul_round_sat(xi, fracBits, ld(dZ, j), gradFracBits, gradFracBits)));
-    }
+    if (xi != 0) grad_row_exact(xi, dZ, gw + ((<usize>i * <usize>units) << 2), units, fracBits, gradFracBits);
   }
+}
+
+// ---- Backward fused with the SGD step (per-sample training) -----------------------
+
+/**
+ * The bias part of dense_backward_step: b[j] −= round(lr·dZ[j] / 2^G) saturating
+ * (sgd_step), and with keepGrads gb[j] = dZ[j]. Returns max_j |dZ[j]|.
+ */
+export function step_bias(dZ: usize, b: usize, gb: usize, units: i32, fracBits: i32, gradFracBits: i32, lr: i32, keepGrads: bool): i64 {
+  sgd_step(b, dZ, units, lr, fracBits, gradFracBits, fracBits);
+  let max: i64 = 0;
+  for (let j = 0; j < units; j++) {
+    const d = ld(dZ, j);
+    if (keepGrads) st(gb, j, d);
+    const magnitude = d < 0 ? -<i64>d : <i64>d;
+    if (magnitude > max) max = magnitude;
+  }
+  return max;
+}
+
+/**
+ * One row of dense_backward_step within fast_row_limit, units [from, units): g and u
+ * rounded as q_mul_round_sat does, without its clamps (they cannot act), w[j] −= u
+ * saturated from the subtraction's overflow flag, and with keepGrads gw[j] = g.
+ */
+// @ts-ignore: decorator
+@inline export function step_row_fast(
+  x: i32, dZ: usize, wRow: usize, gRow: usize, from: i32, units: i32,
+  fracBits: i32, gradFracBits: i32, lr: i32, keepGrads: bool,
+): void {
+  const xi = <i64>x;
+  const rate = <i64>lr;
+  for (let j = from; j < units; j++) {
+    const g = round_shift_i64(xi * <i64>ld(dZ, j), fracBits);
+    if (keepGrads) st(gRow, j, <i32>g);
+    const u = <i32>round_shift_i64(rate * g, gradFracBits);
+    const old = ld(wRow, j);
+    const next = old - u;
+    st(wRow, j, ((old ^ u) & (old ^ next)) < 0 ? wrapped_bound(next) : next);
+  }
+}
+
+/**
+ * The plain per-weight row, for rows row_is_exact picks: gw[j] = sat(round(x·dZ[j])) (the
+ * grads row is written whatever keepGrads), then sgd_step's w[j] = sat(w[j] − sat(round(lr·gw[j]))).
+ */
+export function step_row_exact(
+  x: i32, dZ: usize, wRow: usize, gRow: usize, units: i32, fracBits: i32, gradFracBits: i32, lr: i32,
+): void {
+  q_zero(gRow, units);
+  grad_row_exact(x, dZ, gRow, units, fracBits, gradFracBits);
+  sgd_step(wRow, gRow, units, lr, fracBits, gradFracBits, fracBits);
 }
 
 /**
@@ -76,18 +261,16 @@ export function dense_backward(
  * training: g = x[i]·dZ[j] and p −= lr·g at once, bit-identical to zero_grad,
  * dense_backward, sgd_step (a fresh g saturates to itself; rows with x[i] = 0 have
  * g = 0 and keep p). With keepGrads the grads end as those would (0 for skipped
- * rows); without, they are left alone: train_samples keeps only its last row's.
+ * rows); without, they may be left holding anything: train_samples keeps only its last row's.
  * The layer below must already have its dX. lr in q.F, params in q.F, grads in q.G.
+ * tables: scratch of 16 bytes per unit, for the SIMD twin's rounding biases (unused here).
  */
 export function dense_backward_step(
-  x: usize, dZ: usize, w: usize, b: usize, gw: usize, gb: usize,
+  x: usize, dZ: usize, w: usize, b: usize, gw: usize, gb: usize, tables: usize,
   fanIn: i32, units: i32, fracBits: i32, gradFracBits: i32, lr: i32, keepGrads: bool,
 ): void {
-  for (let j = 0; j < units; j++) {
-    const g = ld(dZ, j);
-    if (keepGrads) st(gb, j, g);
-    st(b, j, q_sub_sat(ld(b, j), q_mul_round_sat(lr, fracBits, g, gradFracBits, fracBits)));
-  }
+  const maxDZ = step_bias(dZ, b, gb, units, fracBits, gradFracBits, lr, keepGrads);
+  const limit = fast_row_limit(lr < 0 ? -<i64>lr : <i64>lr, fracBits, gradFracBits);
   for (let i = 0; i < fanIn; i++) {
     const xi = ld(x, i);
     const offset = (<usize>i * <usize>units) << 2;
@@ -97,10 +280,10 @@ export function dense_backward_step(
       continue;
     }
     const wRow = w + offset;
-    for (let j = 0; j < units; j++) {
-      const g = q_mul_round_sat(xi, fracBits, ld(dZ, j), gradFracBits, gradFracBits);
-      if (keepGrads) st(gRow, j, g);
-      st(wRow, j, q_sub_sat(ld(wRow, j), q_mul_round_sat(lr, fracBits, g, gradFracBits, fracBits)));
+    if (!row_is_fast(xi, maxDZ, limit)) {
+      step_row_exact(xi, dZ, wRow, gRow, units, fracBits, gradFracBits, lr);
+      continue;
     }
+    step_row_fast(xi, dZ, wRow, gRow, 0, units, fracBits, gradFracBits, lr, keepGrads);
   }
 }

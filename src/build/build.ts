@@ -13,7 +13,7 @@ export interface Built {
 }
 
 export async function buildModel(model: Model, target: Target = "mcu"): Promise<Built> {
-  const entry = generateEntry(model);
+  const entry = generateEntry(model, target);
   const wasm = await compileModule({
     source: entry.source,
     segments: entry.segments,

@@ -18,10 +18,12 @@ const ENTRY = "assembly/__model__.ts";
 export const TARGETS = ["mcu", "web"] as const;
 export type Target = (typeof TARGETS)[number];
 
-/** Features each target may use: wasm3 and WAMR run MVP plus these. */
+/** Features each target may use: wasm3 and WAMR run MVP plus these; browsers and Node also 128-bit SIMD. */
 const TARGET_FEATURES: Record<Target, number> = {
   mcu: binaryen.Features.MVP | binaryen.Features.MutableGlobals | binaryen.Features.SignExt,
-  web: binaryen.Features.MVP | binaryen.Features.MutableGlobals | binaryen.Features.SignExt | binaryen.Features.BulkMemory,
+  web:
+    binaryen.Features.MVP | binaryen.Features.MutableGlobals | binaryen.Features.SignExt | binaryen.Features.BulkMemory |
+    binaryen.Features.SIMD128,
 };
 
 function findRoot(from: string): string {
@@ -119,10 +121,16 @@ function record(wasm: Uint8Array): void {
   writeFileSync(join(dir, `${name}.wasm`), wasm);
 }
 
+/**
+ * A float instruction in the text form: scalar (f32.add), SIMD on float lanes
+ * (f32x4.mul, f64x2.splat) and conversions to or from them (i32x4.trunc_sat_f32x4_s).
+ */
+export const FLOAT_INSTRUCTION = /\bf(32|64)\.[a-z_0-9]+|\b[a-z0-9_.]*f(32x4|64x2)[a-z0-9_.]*/;
+
 /** No import (no host access at all) and no float instruction. */
 function checkStandalone(module: binaryen.Module): void {
   const text = module.emitText();
   if (/\(import /.test(text)) throw new CompileError("the module imports from the host");
-  const float = /\bf(32|64)\.[a-z_]+/.exec(text);
+  const float = FLOAT_INSTRUCTION.exec(text);
   if (float) throw new CompileError(`the module contains a float instruction (${float[0]})`);
 }

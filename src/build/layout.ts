@@ -61,7 +61,7 @@ export interface MemoryLayout {
   expTable?: number;
   /** 16 bytes the cosine loss keeps its norms in. */
   lossScratch: number;
-  /** i64 accumulators of the widest layer, for dense_forward. */
+  /** Scratch of the dense kernels: STEP_TABLE_BYTES_PER_UNIT (assembly/dense.ts) bytes per unit of the widest layer. */
   acc: number;
   /** batchCapacity rows of (input, target), then batchCapacity rows of output. */
   batch: number;
@@ -70,6 +70,9 @@ export interface MemoryLayout {
   end: number;
   pages: number;
 }
+
+/** assembly/dense.ts: four i32 rounding-bias tables per unit for dense_backward_step. */
+export const STEP_TABLE_BYTES_PER_UNIT = 16;
 
 /** Nothing lives at address 0, so 0 can mean "no buffer" in the kernels. */
 const FIRST_BUFFER = 16;
@@ -96,7 +99,7 @@ export function memoryLayout(model: Model, tableEntries: number, expEntries: num
   const table = tableEntries > 0 ? take(tableEntries) : undefined;
   const expTable = expEntries > 0 ? take(expEntries) : undefined;
   const lossScratch = take(4);
-  const acc = take(2 * Math.max(...model.layers.map((layer) => layer.units)));
+  const acc = take((STEP_TABLE_BYTES_PER_UNIT / 4) * Math.max(...model.layers.map((layer) => layer.units)));
   const outputs = model.layers[model.layers.length - 1].units;
   const batch = take(model.batchCapacity * (model.inputs + outputs));
   const batchOutput = take(model.batchCapacity * outputs);

@@ -1,7 +1,7 @@
 // model.json: everything a host needs to drive a module without guessing.
 
 import { formatName } from "../spec/format.js";
-import { paramCount, paramLayout, type MemoryLayout } from "./layout.js";
+import { STEP_TABLE_BYTES_PER_UNIT, paramCount, paramLayout, type MemoryLayout } from "./layout.js";
 import { outputsOf, type Model } from "../spec/model.js";
 
 export const ABI_VERSION = 1;
@@ -37,7 +37,7 @@ export interface Manifest {
   batch: { capacity: number; offset: number; rowBytes: number; targetInRow: number; outputOffset: number } | null;
   /** 16 bytes the cosine loss writes during loss() and backward(). */
   lossScratch: number;
-  /** i64 accumulators forward() writes (8 bytes per unit of the widest layer). */
+  /** The dense kernels' scratch, which train_step and the batched entries write (16 bytes per unit of the widest layer). */
   accumulators: { offset: number; bytes: number };
   /** Per layer: z, a (format), dA = ∂L/∂a and dZ = ∂L/∂z (gradFormat); for inspection, not part of ABI v1. */
   scratch: { z: number; a: number; dA: number; dZ: number }[];
@@ -88,7 +88,7 @@ export function buildManifest(model: Model, layout: MemoryLayout, moduleBytes: n
           }
         : null,
     lossScratch: layout.lossScratch,
-    accumulators: { offset: layout.acc, bytes: 8 * Math.max(...model.layers.map((layer) => layer.units)) },
+    accumulators: { offset: layout.acc, bytes: STEP_TABLE_BYTES_PER_UNIT * Math.max(...model.layers.map((layer) => layer.units)) },
     scratch: layout.layers,
     memory: { pages: layout.pages, bytesUsed: layout.end },
     module: { bytes: moduleBytes, target },

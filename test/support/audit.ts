@@ -1,13 +1,14 @@
 // vitest globalSetup: every module any test compiles is recorded (src/build/compile.ts,
 // QFIRM_RECORD_MODULES) and, after the run, disassembled by Debian's wasm2wat, which
-// shares no code with binaryen. A float instruction or an import fails the run.
+// shares no code with binaryen. A float instruction (scalar, or SIMD on f32x4 and f64x2
+// lanes, or a conversion to or from them) or an import fails the run.
 
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-const FORBIDDEN = /\b(f32|f64)\.[a-z_0-9]+|\(import /;
+const FORBIDDEN = /\b(f32|f64)\.[a-z_0-9]+|\b[a-z0-9_.]*(f32x4|f64x2)[a-z0-9_.]*|\(import /;
 
 export function auditModules(dir: string): string[] {
   const problems: string[] = [];
