@@ -61,6 +61,21 @@ describe("ABI v1", () => {
     }
   });
 
+  it("exports __data_end and __heap_base, immutable i32 globals at the end of the memory the manifest and the layout give", async () => {
+    const module = await WebAssembly.compile(built.wasm);
+    const globals = WebAssembly.Module.exports(module).filter((e) => e.kind === "global").map((e) => e.name);
+    expect(globals.sort()).toEqual(["__data_end", "__heap_base"]);
+    const instance = await WebAssembly.instantiate(module, {});
+    for (const name of globals) {
+      const global = instance.exports[name] as WebAssembly.Global;
+      expect(global.value, name).toBe(built.manifest.memory.bytesUsed);
+      expect(() => (global.value = 0), `${name} is immutable`).toThrow();
+    }
+    // The last buffer (the widest layer's i64 accumulators) ends there.
+    const { offset, bytes } = built.manifest.accumulators;
+    expect(built.manifest.memory.bytesUsed).toBe(Math.ceil((offset + bytes) / 16) * 16);
+  });
+
   it("starts with the spec's weights in params and its sample in input and target", async () => {
     const fw = await Firmware.load(built.wasm, built.manifest);
     const half = 2 ** -25; // half an LSB of q8.24

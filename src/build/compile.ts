@@ -100,6 +100,7 @@ function finish(bytes: Uint8Array, input: CompileInput, target: Target): Uint8Ar
     binaryen.setOptimizeLevel(TARGET_OPTIMIZE[target].optimize);
     binaryen.setShrinkLevel(TARGET_OPTIMIZE[target].shrink);
     module.optimize();
+    exportMemoryEnd(module, input.memoryEnd);
     if (!module.validate()) throw new CompileError("binaryen: the module does not validate");
     checkStandalone(module);
     const wasm = new Uint8Array(module.emitBinary());
@@ -107,6 +108,31 @@ function finish(bytes: Uint8Array, input: CompileInput, target: Target): Uint8Ar
     return wasm;
   } finally {
     module.dispose();
+  }
+}
+
+/**
+ * Exports immutable i32 globals `__data_end` and `__heap_base`, both the end of what
+ * the module uses (no heap: nothing allocates), which is how WAMR learns it may trim
+ * linear memory from 64 KiB to that size; a C host reads `__heap_base` to cap wasm3's.
+ *
+ * Seeing those two exports, WAMR also takes the first mutable i32 global whose value
+ * is at most `__heap_base` for a C stack pointer and bounds-checks every write to it:
+ * it would take the learning rate for one and trap on a larger rate. A never-written
+ * mutable global holding 0, placed first, is what WAMR takes instead (a stack of size
+ * 0, never checked).
+ */
+function exportMemoryEnd(module: binaryen.Module, end: number): void {
+  const globals = Array.from({ length: module.getNumGlobals() }, (_, i) => {
+    const info = binaryen.getGlobalInfo(module.getGlobalByIndex(i));
+    return { ...info, init: module.copyExpression(info.init) };
+  });
+  for (const g of globals) module.removeGlobal(g.name);
+  module.addGlobal("__stack_pointer", binaryen.i32, true, module.i32.const(0));
+  for (const g of globals) module.addGlobal(g.name, g.type, g.mutable, g.init);
+  for (const name of ["__data_end", "__heap_base"]) {
+    module.addGlobal(name, binaryen.i32, false, module.i32.const(end));
+    module.addGlobalExport(name, name);
   }
 }
 
