@@ -18,7 +18,7 @@ import {
   bias_in_acc, dense_forward_columns, fast_row_limit, grad_bias, grad_row_exact, grad_row_fast, max_abs,
   row_is_fast, step_bias, step_row_exact, step_row_fast, store_sum,
 } from "./dense";
-import { ld, q_zero, st } from "./q";
+import { ld, q_sub_sat, q_zero, round_shift_i64, st } from "./q";
 
 /** Each lane's floor(p / 2^s) + 2^(63−s) (see the header). */
 // @ts-ignore: decorator
@@ -49,7 +49,8 @@ import { ld, q_zero, st } from "./q";
 }
 
 /** dense.ts dense_forward: eight units per pass over the inputs, then four, then the scalar kernel. */
-export function dense_forward(
+// @ts-ignore: decorator
+@inline export function dense_forward(
   x: usize, w: usize, b: usize, z: usize, fanIn: i32, units: i32, fracBits: i32, accShift: i32,
 ): void {
   const accFrac = 2 * fracBits - accShift;
@@ -104,7 +105,8 @@ export function dense_forward(
 }
 
 /** dense.ts dense_backward_input: each row's dot product with dZ four units at a time. */
-export function dense_backward_input(
+// @ts-ignore: decorator
+@inline export function dense_backward_input(
   w: usize, dZ: usize, dX: usize, fanIn: i32, units: i32, fracBits: i32, gradFracBits: i32, accShift: i32,
 ): void {
   const accFrac = fracBits + gradFracBits - accShift;
@@ -128,7 +130,8 @@ export function dense_backward_input(
 }
 
 /** dense.ts dense_backward: rows four units at a time; the per-unit rounding bias from the signs of x and dZ[j]. */
-export function dense_backward(
+// @ts-ignore: decorator
+@inline export function dense_backward(
   x: usize, dZ: usize, gw: usize, gb: usize, fanIn: i32, units: i32, fracBits: i32, gradFracBits: i32,
 ): void {
   grad_bias(dZ, gb, units);
@@ -181,8 +184,53 @@ function step_tables(dZ: usize, tables: usize, units: i32, fracBits: i32, gradFr
   }
 }
 
+/**
+ * Four units at a time of one row of dense_backward_step within fast_row_limit
+ * (units [0, wide)): w −= u wrapping, and with keepGrads gw = g. Returns the OR of
+ * every lane's overflow flag ((w ^ u) & (w ^ (w − u)), negative where it wrapped).
+ */
+// @ts-ignore: decorator
+@inline function step_row_lanes(
+  x: i32, dZ: usize, t1: usize, t2: usize, wRow: usize, gRow: usize, wide: i32,
+  fracBits: i32, gradFracBits: i32, lr: i32, keepGrads: bool,
+): v128 {
+  const xs = i32x4.splat(x);
+  const rates = i32x4.splat(lr);
+  let overflow = i32x4.splat(0);
+  for (let j = 0; j < wide; j += 4) {
+    const at = <usize>j << 2;
+    const d = v128.load(dZ + at);
+    const g0 = i64x2.shr_u(i64x2.add(i64x2.extmul_low_i32x4_s(xs, d), v128.load32x2_s(t1 + at)), fracBits);
+    const g1 = i64x2.shr_u(i64x2.add(i64x2.extmul_high_i32x4_s(xs, d), v128.load32x2_s(t1 + at, 8)), fracBits);
+    const g = low_halves(g0, g1);
+    if (keepGrads) v128.store(gRow + at, g);
+    const u0 = i64x2.shr_u(i64x2.add(i64x2.extmul_low_i32x4_s(rates, g), v128.load32x2_s(t2 + at)), gradFracBits);
+    const u1 = i64x2.shr_u(i64x2.add(i64x2.extmul_high_i32x4_s(rates, g), v128.load32x2_s(t2 + at, 8)), gradFracBits);
+    const u = low_halves(u0, u1);
+    const old = v128.load(wRow + at);
+    const next = i32x4.sub(old, u);
+    overflow = v128.or(overflow, v128.and(v128.xor(old, u), v128.xor(old, next)));
+    v128.store(wRow + at, next);
+  }
+  return overflow;
+}
+
+/**
+ * Redoes the first `wide` units of a row step_row_lanes wrapped in: the old w[j] is
+ * (w[j] − u) + u modulo 2^32, then w[j] − u saturating (u recomputed the same way).
+ */
+function step_row_saturate(x: i32, dZ: usize, wRow: usize, wide: i32, fracBits: i32, gradFracBits: i32, lr: i32): void {
+  const xi = <i64>x;
+  const rate = <i64>lr;
+  for (let j = 0; j < wide; j++) {
+    const u = <i32>round_shift_i64(rate * round_shift_i64(xi * <i64>ld(dZ, j), fracBits), gradFracBits);
+    st(wRow, j, q_sub_sat(ld(wRow, j) + u, u));
+  }
+}
+
 /** dense.ts dense_backward_step: rows four units at a time, the rounding biases from step_tables. */
-export function dense_backward_step(
+// @ts-ignore: decorator
+@inline export function dense_backward_step(
   x: usize, dZ: usize, w: usize, b: usize, gw: usize, gb: usize, tables: usize,
   fanIn: i32, units: i32, fracBits: i32, gradFracBits: i32, lr: i32, keepGrads: bool,
 ): void {
@@ -191,7 +239,6 @@ export function dense_backward_step(
   const limit = fast_row_limit(lr < 0 ? -<i64>lr : <i64>lr, fracBits, gradFracBits);
   const t2 = <usize>units << 2;
   const wide = units & ~3;
-  const rates = i32x4.splat(lr);
   for (let i = 0; i < fanIn; i++) {
     const xi = ld(x, i);
     const offset = (<usize>i * <usize>units) << 2;
@@ -206,21 +253,10 @@ export function dense_backward_step(
       continue;
     }
     const t1 = tables + (xi < 0 ? <usize>units << 3 : 0);
-    const xs = i32x4.splat(xi);
-    for (let j = 0; j < wide; j += 4) {
-      const at = <usize>j << 2;
-      const d = v128.load(dZ + at);
-      const g0 = i64x2.shr_u(i64x2.add(i64x2.extmul_low_i32x4_s(xs, d), v128.load32x2_s(t1 + at)), fracBits);
-      const g1 = i64x2.shr_u(i64x2.add(i64x2.extmul_high_i32x4_s(xs, d), v128.load32x2_s(t1 + at, 8)), fracBits);
-      const g = low_halves(g0, g1);
-      if (keepGrads) v128.store(gRow + at, g);
-      const u0 = i64x2.shr_u(i64x2.add(i64x2.extmul_low_i32x4_s(rates, g), v128.load32x2_s(t1 + t2 + at)), gradFracBits);
-      const u1 = i64x2.shr_u(i64x2.add(i64x2.extmul_high_i32x4_s(rates, g), v128.load32x2_s(t1 + t2 + at, 8)), gradFracBits);
-      const u = low_halves(u0, u1);
-      const old = v128.load(wRow + at);
-      const next = i32x4.sub(old, u);
-      v128.store(wRow + at, saturate_lanes(next, v128.and(v128.xor(old, u), v128.xor(old, next))));
-    }
+    const overflow = keepGrads
+      ? step_row_lanes(xi, dZ, t1, t1 + t2, wRow, gRow, wide, fracBits, gradFracBits, lr, true)
+      : step_row_lanes(xi, dZ, t1, t1 + t2, wRow, gRow, wide, fracBits, gradFracBits, lr, false);
+    if (i32x4.bitmask(overflow) != 0) step_row_saturate(xi, dZ, wRow, wide, fracBits, gradFracBits, lr);
     step_row_fast(xi, dZ, wRow, gRow, wide, units, fracBits, gradFracBits, lr, keepGrads);
   }
 }
