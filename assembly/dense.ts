@@ -51,10 +51,44 @@ export function store_sum(z: usize, j: i32, sum: i64, fracBits: i32, accFrac: i3
 ): void {
   const accFrac = 2 * fracBits - accShift;
   const stride = <usize>units << 2;
-  const wide = from + ((units - from) & ~3);
+  // Eight units a pass, then four, then one at a time: each pass reads x once.
+  const wide8 = from + ((units - from) & ~7);
+  const wide4 = from + ((units - from) & ~3);
   let j = from;
-  if (j < wide) for (; j < wide; j += 4) {
-    let s0 = bias_in_acc(b, j, fracBits, accFrac);
+  if (j < wide8) for (; j < wide8; j += 8) {
+    let s0 = bias_in_acc(b, j + 0, fracBits, accFrac);
+    let s1 = bias_in_acc(b, j + 1, fracBits, accFrac);
+    let s2 = bias_in_acc(b, j + 2, fracBits, accFrac);
+    let s3 = bias_in_acc(b, j + 3, fracBits, accFrac);
+    let s4 = bias_in_acc(b, j + 4, fracBits, accFrac);
+    let s5 = bias_in_acc(b, j + 5, fracBits, accFrac);
+    let s6 = bias_in_acc(b, j + 6, fracBits, accFrac);
+    let s7 = bias_in_acc(b, j + 7, fracBits, accFrac);
+    let row = w + (<usize>j << 2);
+    for (let i = 0; i < fanIn; i++, row += stride) {
+      const xi = <i64>ld(x, i);
+      if (xi == 0) continue;
+      s0 += (xi * <i64>load<i32>(row, 0)) >> accShift;
+      s1 += (xi * <i64>load<i32>(row, 4)) >> accShift;
+      s2 += (xi * <i64>load<i32>(row, 8)) >> accShift;
+      s3 += (xi * <i64>load<i32>(row, 12)) >> accShift;
+      s4 += (xi * <i64>load<i32>(row, 16)) >> accShift;
+      s5 += (xi * <i64>load<i32>(row, 20)) >> accShift;
+      s6 += (xi * <i64>load<i32>(row, 24)) >> accShift;
+      s7 += (xi * <i64>load<i32>(row, 28)) >> accShift;
+    }
+    store_sum(z, j + 0, s0, fracBits, accFrac);
+    store_sum(z, j + 1, s1, fracBits, accFrac);
+    store_sum(z, j + 2, s2, fracBits, accFrac);
+    store_sum(z, j + 3, s3, fracBits, accFrac);
+    store_sum(z, j + 4, s4, fracBits, accFrac);
+    store_sum(z, j + 5, s5, fracBits, accFrac);
+    store_sum(z, j + 6, s6, fracBits, accFrac);
+    store_sum(z, j + 7, s7, fracBits, accFrac);
+  }
+  if (wide8 < wide4) {
+    j = wide8;
+    let s0 = bias_in_acc(b, j + 0, fracBits, accFrac);
     let s1 = bias_in_acc(b, j + 1, fracBits, accFrac);
     let s2 = bias_in_acc(b, j + 2, fracBits, accFrac);
     let s3 = bias_in_acc(b, j + 3, fracBits, accFrac);
@@ -62,17 +96,17 @@ export function store_sum(z: usize, j: i32, sum: i64, fracBits: i32, accFrac: i3
     for (let i = 0; i < fanIn; i++, row += stride) {
       const xi = <i64>ld(x, i);
       if (xi == 0) continue;
-      s0 += (xi * <i64>load<i32>(row)) >> accShift;
+      s0 += (xi * <i64>load<i32>(row, 0)) >> accShift;
       s1 += (xi * <i64>load<i32>(row, 4)) >> accShift;
       s2 += (xi * <i64>load<i32>(row, 8)) >> accShift;
       s3 += (xi * <i64>load<i32>(row, 12)) >> accShift;
     }
-    store_sum(z, j, s0, fracBits, accFrac);
+    store_sum(z, j + 0, s0, fracBits, accFrac);
     store_sum(z, j + 1, s1, fracBits, accFrac);
     store_sum(z, j + 2, s2, fracBits, accFrac);
     store_sum(z, j + 3, s3, fracBits, accFrac);
   }
-  if (wide < units) for (j = wide; j < units; j++) dense_forward_unit(x, w, b, z, fanIn, units, j, fracBits, accShift);
+  if (wide4 < units) for (j = wide4; j < units; j++) dense_forward_unit(x, w, b, z, fanIn, units, j, fracBits, accShift);
 }
 
 /** z[j] alone: dense_forward_columns for one unit. */
