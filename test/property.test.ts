@@ -379,3 +379,151 @@ describe.each(FORMATS)("$name, default table", ({ fracBits: F }) => {
     );
   });
 });
+
+// ---------------------------------------------------------------------------------
+// The dense kernels exactly, scalar (mcu) and SIMD (web): each against a BigInt oracle
+// of its contract (assembly/dense.ts), on layers of every width (the blocks of eight
+// and four and the units left over), with inputs drawn around the bounds the kernels
+// check once per call instead of per weight (fast_row_limit): |x|·max|dZ| near
+// 2^(31+F) (where g would saturate) and near 2^(31+F+G)/|lr| (where u would), and
+// weights near INT32_MIN and INT32_MAX (where w − u and gw + g wrap and must saturate).
+
+const DENSE_FORMATS = [
+  { F: 24, G: 28 },
+  { F: 30, G: 30 },
+  { F: 1, G: 5 },
+  { F: 16, G: 20 },
+];
+
+/** floor(p / 2^s) summed: the dense sums' pre-shifted products. */
+function floorShift(p: bigint, s: number): bigint {
+  return p >> BigInt(s);
+}
+
+/** The forward sum's bias term: b·2^(accFrac − F), floored when accFrac < F. */
+function biasInAcc(b: number, F: number, accFrac: number): bigint {
+  return accFrac >= F ? BigInt(b) << BigInt(accFrac - F) : BigInt(b) >> BigInt(F - accFrac);
+}
+
+const denseLayer = (F: number, G: number) => {
+  const i32 = anyI32(F);
+  const nearBound = (scale: bigint) =>
+    fc.tuple(fc.integer({ min: -3, max: 3 }), fc.boolean()).map(([d, negative]) => {
+      const x = Number(scale) + d;
+      const clamped = Math.max(1, Math.min(INT32_MAX, x));
+      return negative ? -clamped : clamped;
+    });
+  return fc
+    .record({ fanIn: fc.integer({ min: 1, max: 12 }), units: fc.integer({ min: 1, max: 19 }), lr: fc.oneof(i32, fc.constantFrom(0, 1, -1, INT32_MIN, INT32_MAX, 2 ** F)) })
+    .chain(({ fanIn, units, lr }) =>
+      fc
+        .array(fc.oneof(i32, fc.integer({ min: -(2 ** G), max: 2 ** G })), { minLength: units, maxLength: units })
+        .chain((dZ) => {
+          const maxDZ = dZ.reduce((m, v) => (Math.abs(v) > m ? Math.abs(v) : m), 1);
+          const gBound = (1n << BigInt(31 + F)) / BigInt(maxDZ);
+          const uBound = lr === 0 ? gBound : ((1n << BigInt(31 + F + G)) / BigInt(Math.abs(lr))) / BigInt(maxDZ);
+          const x = fc.oneof(i32, nearBound(gBound), nearBound(uBound), fc.constant(0));
+          const w = fc.oneof(i32, fc.integer({ min: INT32_MIN, max: INT32_MIN + 2 ** 28 }), fc.integer({ min: INT32_MAX - 2 ** 28, max: INT32_MAX }));
+          return fc.record({
+            fanIn: fc.constant(fanIn), units: fc.constant(units), lr: fc.constant(lr), dZ: fc.constant(dZ),
+            x: fc.array(x, { minLength: fanIn, maxLength: fanIn }),
+            w: fc.array(w, { minLength: fanIn * units, maxLength: fanIn * units }),
+            b: fc.array(w, { minLength: units, maxLength: units }),
+            gw: fc.array(w, { minLength: fanIn * units, maxLength: fanIn * units }),
+            gb: fc.array(w, { minLength: units, maxLength: units }),
+          });
+        }),
+    );
+};
+
+describe.each(DENSE_FORMATS.flatMap((f) => (["mcu", "web"] as const).map((target) => ({ ...f, target }))))(
+  "dense kernels, q.$F values and q.$G gradients, $target",
+  ({ F, G, target }) => {
+    let probe: ProbeExports;
+    beforeAll(async () => {
+      probe = await buildProbe(F, DEFAULT_LUT, { gradFracBits: G, target });
+    });
+    const layer = denseLayer(F, G);
+    type Layer = typeof layer extends fc.Arbitrary<infer T> ? T : never;
+    const load = (l: Layer) => {
+      const mem = words(probe);
+      mem.set(l.x, probe.vector_ptr() / 4);
+      mem.set(l.dZ, probe.dz_ptr() / 4);
+      mem.set(l.w, probe.weight_ptr() / 4);
+      mem.set(l.b, probe.bias_ptr() / 4);
+      mem.set(l.gw, probe.grad_weight_ptr() / 4);
+      mem.set(l.gb, probe.grad_bias_ptr() / 4);
+      return mem;
+    };
+    const read = (mem: Int32Array, at: number, n: number) => Array.from(mem.subarray(at / 4, at / 4 + n));
+
+    test.prop([layer, fc.boolean()], seeded(RUNS.vector))(
+      "dense_backward_step is g = sat(round(x·dZ)), w = sat(w − sat(round(lr·g))), b the same with dZ, exactly",
+      (l, keepGrads) => {
+        const mem = load(l);
+        probe.dense_backward_step(l.fanIn, l.units, l.lr, keepGrads ? 1 : 0);
+        const lr = BigInt(l.lr);
+        const update = (g: number) => clamp(roundShift(lr * BigInt(g), G));
+        const wantB = l.b.map((b, j) => clamp(BigInt(b) - BigInt(update(l.dZ[j]))));
+        const wantW: number[] = [];
+        const wantGw: number[] = [];
+        l.x.forEach((x, i) => {
+          for (let j = 0; j < l.units; j++) {
+            const w = l.w[i * l.units + j];
+            if (x === 0) {
+              wantW.push(w);
+              wantGw.push(0);
+              continue;
+            }
+            const g = clamp(roundShift(BigInt(x) * BigInt(l.dZ[j]), F));
+            wantGw.push(g);
+            wantW.push(clamp(BigInt(w) - BigInt(update(g))));
+          }
+        });
+        expect(read(mem, probe.bias_ptr(), l.units)).toEqual(wantB);
+        expect(read(mem, probe.weight_ptr(), l.fanIn * l.units)).toEqual(wantW);
+        if (keepGrads) {
+          expect(read(mem, probe.grad_weight_ptr(), l.fanIn * l.units)).toEqual(wantGw);
+          expect(read(mem, probe.grad_bias_ptr(), l.units)).toEqual(l.dZ);
+        }
+      },
+    );
+
+    test.prop([layer], seeded(RUNS.vector))("dense_backward is gw = sat(gw + sat(round(x·dZ))), gb = sat(gb + dZ), exactly", (l) => {
+      const mem = load(l);
+      probe.dense_backward(l.fanIn, l.units);
+      const wantGw = l.gw.map((gw, k) => {
+        const x = l.x[Math.floor(k / l.units)];
+        if (x === 0) return gw;
+        return clamp(BigInt(gw) + BigInt(clamp(roundShift(BigInt(x) * BigInt(l.dZ[k % l.units]), F))));
+      });
+      expect(read(mem, probe.grad_weight_ptr(), l.fanIn * l.units)).toEqual(wantGw);
+      expect(read(mem, probe.grad_bias_ptr(), l.units)).toEqual(l.gb.map((gb, j) => clamp(BigInt(gb) + BigInt(l.dZ[j]))));
+    });
+
+    test.prop([layer], seeded(RUNS.vector))("dense_backward_input is dX = Σ_j floor(w·dZ / 2^s), rounded once to q.G, exactly", (l) => {
+      const mem = load(l);
+      const s = accShiftFor(l.units);
+      probe.dense_backward_input(l.fanIn, l.units, s);
+      const want = l.x.map((_, i) => {
+        let sum = 0n;
+        for (let j = 0; j < l.units; j++) sum += floorShift(BigInt(l.w[i * l.units + j]) * BigInt(l.dZ[j]), s);
+        return rescaleOracle(sum, F + G - s, G);
+      });
+      expect(read(mem, probe.output_ptr(), l.fanIn)).toEqual(want);
+    });
+
+    test.prop([layer], seeded(RUNS.vector))("dense_forward is z = b + Σ_i floor(x·w / 2^s), rounded once to q.F, exactly", (l) => {
+      const mem = load(l);
+      const s = accShiftFor(l.fanIn);
+      probe.dense_forward(l.fanIn, l.units, s);
+      const accFrac = 2 * F - s;
+      const want = l.b.map((b, j) => {
+        let sum = biasInAcc(b, F, accFrac);
+        for (let i = 0; i < l.fanIn; i++) sum += floorShift(BigInt(l.x[i]) * BigInt(l.w[i * l.units + j]), s);
+        return rescaleOracle(sum, accFrac, F);
+      });
+      expect(read(mem, probe.output_ptr(), l.units)).toEqual(want);
+    });
+  },
+);
