@@ -1,6 +1,6 @@
 // The modules outside V8: wabt's interpreter must reproduce V8's results bit for
-// bit, and wasm-validate must accept them without the features microcontroller
-// runtimes lack.
+// bit (the mcu module, and the web one with its SIMD kernels), and wasm-validate must
+// accept the mcu module without the features microcontroller runtimes lack.
 
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -21,8 +21,8 @@ const models: [string, () => Model][] = [
 ];
 
 describe.each(models)("%s", (_, make) => {
-  it(`gives V8's ${STEPS} consecutive train_step results in wabt's interpreter, bit for bit`, async () => {
-    const { wasm } = await buildModel(make());
+  it.each(["mcu", "web"] as const)(`the %s module gives V8's ${STEPS} consecutive train_step results in wabt's interpreter, bit for bit`, async (target) => {
+    const { wasm } = await buildModel(make(), target);
     const instance = await WebAssembly.instantiate(await WebAssembly.compile(wasm), {});
     const trainStep = instance.exports.train_step as () => number;
     const v8 = Array.from({ length: STEPS }, () => trainStep());
