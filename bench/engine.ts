@@ -3,8 +3,10 @@
 
 import type { Runner } from "./measure.js";
 
-export const ENGINES = ["qfirm-node", "qfirm-mcu", "reference", "tfjs-wasm", "tfjs-cpu"] as const;
-export type EngineName = (typeof ENGINES)[number];
+export const ENGINES = ["qfirm-node", "qfirm-mcu", "native-c", "float64-js", "reference", "tfjs-wasm", "tfjs-cpu"] as const;
+/** The --target mcu module in the microcontroller interpreters, on this machine (per-sample training only). */
+export const INTERPRETERS = ["wasm3", "wamr-fast", "wamr-classic"] as const;
+export type EngineName = (typeof ENGINES)[number] | (typeof INTERPRETERS)[number];
 
 export const TASKS = ["train", "infer"] as const;
 export type Task = (typeof TASKS)[number];

@@ -1,5 +1,8 @@
-// Speed, accuracy and size of the qfirm module against the float64 reference and
-// TensorFlow.js (wasm and cpu backends), on the documented example, Iris and MNIST.
+// Speed, accuracy and size of the qfirm module against the same fixed-point algorithm
+// in native C, a float64 JavaScript trainer, the float64 reference and TensorFlow.js
+// (wasm and cpu backends), on the documented example, Iris and MNIST (its images, and
+// the same rows with dense inputs); and the mcu module in the microcontroller
+// interpreters (wasm3, WAMR fast and classic) when QFIRM_RUNTIMES provides them.
 //
 //   npm run bench                       # full run: about 5 s per case, 5 minutes in all on 2 cores
 //   npm run bench -- --quick            # about 0.6 s per case, a smaller MNIST accuracy run: under a minute
@@ -11,12 +14,20 @@
 // held-out accuracy is more than 1 percentage point from the reference's; 2 for bad
 // usage. Speed targets are reported, never enforced.
 
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import type { Target } from "../src/build/compile.js";
+import type { Built } from "../src/build/build.js";
 import type { Firmware } from "../src/run/driver.js";
+import { quantizeRows } from "../src/train/train.js";
 import { OutputError, checkOutputPath, writeFilesAtomically } from "../src/train/train.js";
 import { moduleBytes, tfjsBytes, type ModuleBytes, type TfjsBytes } from "./bytes.js";
-import { ENGINES, type EngineCases, type EngineName, type Task } from "./engine.js";
+import { ENGINES, INTERPRETERS, type EngineCases, type EngineName, type Task } from "./engine.js";
+import { floatCases } from "./float-engine.js";
+import { bakedModule, interpreterRate, interpreters, rowsPerCall, type Interpreter } from "./interpreters.js";
+import { nativeBaseline, nativeUnavailable, NATIVE_FLAGS, type NativeBaseline } from "./native.js";
 import { heldOutAccuracy, type HeldOutAccuracy } from "./held-out.js";
 import { describeMachine, machineLine, type Machine } from "./machine.js";
 import { FULL_BUDGET, QUICK_BUDGET, measureWindows, median, type Budget } from "./measure.js";
@@ -29,12 +40,15 @@ const USAGE = "usage: npm run bench -- [--quick] [--json FILE]";
 
 /** Held-out accuracy: the module may trail (or lead) the reference by at most this. */
 const MAX_ACCURACY_GAP_PP = 1;
-/** Measured, never asserted: MNIST per-sample training, qfirm-node ÷ the other engine. */
-const TARGETS: { against: EngineName; ratio: number }[] = [
-  { against: "tfjs-wasm", ratio: 20 },
-  { against: "reference", ratio: 1 },
+/** Measured, never asserted: per-sample training, qfirm-node ÷ the other engine. */
+const TARGETS: { model: string; against: EngineName; ratio: number }[] = [
+  { model: "mnist-dense", against: "native-c", ratio: 1.2 },
+  { model: "mnist-dense", against: "float64-js", ratio: 3 },
+  { model: "mnist", against: "tfjs-wasm", ratio: 20 },
+  { model: "mnist", against: "reference", ratio: 1 },
 ];
-const TARGET_MODEL = "mnist";
+/** Passes over the rows after which the native baseline's params must equal the module's. */
+const NATIVE_CHECK_PASSES = 2;
 
 interface Case {
   model: string;
@@ -60,6 +74,9 @@ interface Ratio {
 
 interface Report {
   machine: Machine;
+  /** The native baseline's compiler and flags; the interpreters found. */
+  native: string;
+  interpreters: string;
   mode: "full" | "quick";
   budget: Budget;
   tfjs: { version: string; wasmBinary: string };
@@ -96,22 +113,59 @@ function measureEngine(windows: Windows, bench: BenchModel, engine: EngineName, 
   cases.dispose();
 }
 
+/** Pushes one round's window rates of a case into `windows`. */
+function record(windows: Windows, model: string, engine: EngineName, rates: number[]): void {
+  log(`  ${model} ${engine} train batch 1: ${rate(median(rates))} samples/s`);
+  const key = `${model} ${engine} train 1`;
+  const entry = windows.get(key) ?? { model, engine, task: "train" as Task, batch: 1 as const, rates: [] };
+  entry.rates.push(...rates);
+  windows.set(key, entry);
+}
+
+/** The native baseline's params after NATIVE_CHECK_PASSES passes must equal the module's (the same algorithm). */
+async function checkNative(native: NativeBaseline, bench: BenchModel, built: Built): Promise<void> {
+  const { exports } = await WebAssembly.instantiate(await WebAssembly.compile(built.wasm), {});
+  const e = exports as { memory: WebAssembly.Memory; train_samples(n: number): number };
+  const m = built.manifest;
+  const rows = bench.data.inputs.length;
+  new Int32Array(e.memory.buffer).set(quantizeRows(bench.data, bench.model), m.batch!.offset / 4);
+  for (let p = 0; p < NATIVE_CHECK_PASSES; p++) e.train_samples(rows);
+  const params = new Int32Array(e.memory.buffer, m.buffers.params, m.paramCount);
+  const c = native.paramsAfter(bench, NATIVE_CHECK_PASSES);
+  const at = params.findIndex((v, k) => v !== c[k]);
+  if (at >= 0 || c.length !== params.length) throw new Error(`${bench.name}: the native baseline's params differ from the module's (param ${at})`);
+}
+
 /**
  * Every case, once per round. qfirm's modules are built once and keep training from
  * round to round; the reference and TF.js start each round from the initial weights.
  */
-async function measureAll(models: BenchModel[], budget: Budget): Promise<{ cases: Case[]; modules: ModuleBytes[]; wasmBinary: string; tfjsVersion: string }> {
+async function measureAll(models: BenchModel[], budget: Budget, scratch: string): Promise<{ cases: Case[]; modules: ModuleBytes[]; wasmBinary: string; tfjsVersion: string; native: string; interpreters: string }> {
   const windows: Windows = new Map();
   const modules: ModuleBytes[] = [];
   const firmware = new Map<string, Firmware>();
+  const builtMcu = new Map<string, Built>();
   for (const bench of models) {
     for (const target of TARGETS_BUILT) {
       const qfirm = await loadQfirm(bench, target);
       log(`  ${bench.name}: built for ${target} in ${qfirm.buildSeconds.toFixed(1)} s`);
-      modules.push(moduleBytes(bench.name, target, qfirm.built));
+      // mnist-dense is the mnist model on other rows: one module, listed once.
+      if (!modules.some((m) => m.model === bench.model.name && m.target === target)) modules.push(moduleBytes(bench.model.name, target, qfirm.built));
       firmware.set(`${bench.name} ${target}`, qfirm.firmware);
+      if (target === "mcu") builtMcu.set(bench.name, qfirm.built);
     }
   }
+  const noNative = nativeUnavailable();
+  const native = noNative ? undefined : nativeBaseline(scratch);
+  const nativeLine = native ? `${native.compiler}, ${NATIVE_FLAGS.join(" ")}` : `skipped: ${noNative}`;
+  log(`native baseline: ${nativeLine}`);
+  if (native) for (const bench of models) await checkNative(native, bench, builtMcu.get(bench.name)!);
+  const found = await interpreters();
+  const runtimes: Interpreter[] = typeof found === "string" ? [] : found;
+  const interpreterLine = typeof found === "string" ? `skipped: ${found}` : runtimes.map((r) => r.name).join(", ");
+  log(`interpreters: ${interpreterLine}`);
+  const baked = new Map<string, string>();
+  if (runtimes.length > 0) for (const bench of models) baked.set(bench.name, await bakedModule(bench, scratch));
   const tf = await loadTfjs();
   let wasmBinary = "";
 
@@ -122,7 +176,13 @@ async function measureAll(models: BenchModel[], budget: Budget): Promise<{ cases
         const engine = target === "web" ? "qfirm-node" : "qfirm-mcu";
         measureEngine(windows, bench, engine, qfirmCases(firmware.get(`${bench.name} ${target}`)!, bench), budget);
       }
+      if (native) record(windows, bench.name, "native-c", native.rates(bench, budget));
+      measureEngine(windows, bench, "float64-js", floatCases(bench), budget);
       measureEngine(windows, bench, "reference", referenceCases(bench), budget);
+      for (const runtime of runtimes) {
+        const seconds = budget.windows * budget.windowSeconds;
+        record(windows, bench.name, runtime.name, [interpreterRate(runtime, baked.get(bench.name)!, rowsPerCall(bench), seconds)]);
+      }
     }
     for (const backend of TFJS_BACKENDS) {
       await useBackend(tf, backend);
@@ -143,7 +203,7 @@ async function measureAll(models: BenchModel[], budget: Budget): Promise<{ cases
     fastest: Math.max(...rates),
     windows: rates.length,
   }));
-  return { cases, modules, wasmBinary, tfjsVersion: tf.version_core };
+  return { cases, modules, wasmBinary, tfjsVersion: tf.version_core, native: nativeLine, interpreters: interpreterLine };
 }
 
 function ratiosOf(cases: Case[]): Ratio[] {
@@ -191,6 +251,8 @@ function render(report: Report, models: BenchModel[]): string {
     `qfirm bench (${report.mode}: ${b.rounds} rounds, each ${b.warmupSeconds} s warm-up then ${b.windows} windows of ${b.windowSeconds} s per case; the median window)`,
     `machine: ${machineLine(report.machine)}`,
     `TF.js ${report.tfjs.version}, wasm backend running ${report.tfjs.wasmBinary} (one thread)`,
+    `native-c: ${report.native}`,
+    `interpreters: ${report.interpreters}`,
     "",
     "samples per second (train batch 1: per-sample SGD; train batch 32: one step on the mean gradient; infer: one row at a time)",
     "",
@@ -222,17 +284,31 @@ function render(report: Report, models: BenchModel[]): string {
   }
   lines.push(...table(["model", "task", "batch", ...others.map((e) => `÷ ${e}`)], ["l", "l", "r", ...others.map(() => "r" as const)], ratioRows), "");
 
-  const perSample = (engine: EngineName) =>
-    report.cases.find((c) => c.model === TARGET_MODEL && c.engine === engine && c.task === "train" && c.batch === 1);
+  const interpreterCases = report.cases.filter((c) => (INTERPRETERS as readonly string[]).includes(c.engine));
+  if (interpreterCases.length > 0) {
+    lines.push("the mcu module in the microcontroller interpreters on this machine, per-sample training (samples per second, and ÷ native-c)", "");
+    const rowsOf = models.map((bench) => {
+      const c = report.cases.find((c) => c.model === bench.name && c.engine === "native-c" && c.batch === 1);
+      const cells = INTERPRETERS.map((engine) => {
+        const i = interpreterCases.find((c) => c.model === bench.name && c.engine === engine);
+        return i ? `${rate(i.samplesPerSecond)}${c ? ` (${times(i.samplesPerSecond / c.samplesPerSecond)})` : ""}` : "–";
+      });
+      return [`${bench.name} (${shapes.get(bench.name)})`, ...cells];
+    });
+    lines.push(...table(["model", ...INTERPRETERS], ["l", ...INTERPRETERS.map(() => "r" as const)], rowsOf), "");
+  }
+
+  const perSample = (model: string, engine: EngineName) =>
+    report.cases.find((c) => c.model === model && c.engine === engine && c.task === "train" && c.batch === 1);
   const withSpread = (c: Case) => `${rate(c.samplesPerSecond)}/s (windows ${rate(c.slowest)} to ${rate(c.fastest)})`;
-  const qfirm = perSample("qfirm-node");
   for (const target of TARGETS) {
-    const other = perSample(target.against);
+    const qfirm = perSample(target.model, "qfirm-node");
+    const other = perSample(target.model, target.against);
     if (!qfirm || !other) continue;
     const ratio = qfirm.samplesPerSecond / other.samplesPerSecond;
     const verdict = ratio >= target.ratio ? "met" : "missed";
     lines.push(
-      `MNIST per-sample training: qfirm-node ÷ ${target.against} = ${times(ratio)} (target ≥ ${target.ratio}×: ${verdict}); ` +
+      `${target.model} per-sample training: qfirm-node ÷ ${target.against} = ${times(ratio)} (target ≥ ${target.ratio}×: ${verdict}); ` +
         `qfirm-node ${withSpread(qfirm)}, ${target.against} ${withSpread(other)}`,
     );
   }
@@ -311,10 +387,13 @@ async function main(): Promise<void> {
   log(`qfirm bench, ${options.quick ? "quick" : "full"} run on ${machineLine(machine)}`);
 
   const models = benchModels();
-  const measured = await measureAll(models, budget);
+  const scratch = mkdtempSync(join(tmpdir(), "qfirm-bench-"));
+  const measured = await measureAll(models, budget, scratch).finally(() => rmSync(scratch, { recursive: true, force: true }));
   const accuracy = await heldOutAccuracy(options.quick, log);
   const report: Report = {
     machine,
+    native: measured.native,
+    interpreters: measured.interpreters,
     mode: options.quick ? "quick" : "full",
     budget,
     tfjs: { version: measured.tfjsVersion, wasmBinary: measured.wasmBinary },
