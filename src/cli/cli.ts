@@ -3,7 +3,7 @@
 // no stack trace; nothing written), 3 an internal error (a bug in qfirm).
 
 import { Command, CommanderError } from "commander";
-import { ArtifactError } from "../build/artifacts.js";
+import { mendableError } from "../build/artifacts.js";
 import { QRangeError } from "../spec/format.js";
 import { SpecError } from "../spec/spec.js";
 import { registerBuild } from "./build.js";
@@ -30,12 +30,12 @@ export function program(): Command {
   return cli;
 }
 
-/** One line for the errors a user can cause; anything else is a bug and keeps its stack. */
+/** One line for the errors a user can cause (a file-system one included); anything else is a bug and keeps its stack. */
 function userMessage(error: unknown): string | undefined {
-  if (error instanceof SpecError || error instanceof QRangeError || error instanceof UsageError || error instanceof ArtifactError) {
+  if (error instanceof SpecError || error instanceof QRangeError || error instanceof UsageError) {
     return error.message.split("\n")[0];
   }
-  return undefined;
+  return mendableError(error)?.message.split("\n")[0];
 }
 
 export async function main(argv: string[]): Promise<number> {
