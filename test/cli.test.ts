@@ -328,6 +328,17 @@ describe.concurrent("bad usage: exit 2, one line, no stack", () => {
   }, TEST_TIMEOUT_MS);
 });
 
+describe.concurrent("--version", () => {
+  it("prints the package's version, one line, exit 0", async ({ expect }) => {
+    const { version } = JSON.parse(await readFile(join(ROOT, "package.json"), "utf8"));
+    expect(version).toMatch(/^\d+\.\d+\.\d+/);
+    const run = await qfirm("--version");
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toBe(`${version}\n`);
+    expect(run.stderr).toBe("");
+  }, TEST_TIMEOUT_MS);
+});
+
 describe.concurrent("--help", () => {
   it("qfirm --help lists every command", async ({ expect }) => {
     const run = await qfirm("--help");

@@ -2,8 +2,11 @@
 // success, 1 a check failed, 2 bad usage or a bad spec (one line naming the field;
 // no stack trace; nothing written), 3 an internal error (a bug in qfirm).
 
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { Command, CommanderError } from "commander";
 import { mendableError } from "../build/artifacts.js";
+import { ROOT } from "../build/compile.js";
 import { QRangeError } from "../spec/format.js";
 import { SpecError } from "../spec/spec.js";
 import { registerBuild } from "./build.js";
@@ -17,9 +20,15 @@ export { EXAMPLE_SPEC } from "./check.js";
 
 const EXIT_INTERNAL = 3;
 
+/** The package's version, from its package.json. */
+export function version(): string {
+  return (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string }).version;
+}
+
 export function program(): Command {
   const cli = new Command("qfirm")
     .description("Fixed-point WebAssembly firmware that runs and trains small neural networks")
+    .version(version(), "--version", "print qfirm's version")
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(`qfirm: ${text.replace(/^error: /, "").split("\n")[0]}\n`) });
   registerBuild(cli);
