@@ -14,7 +14,7 @@
 import { Ajv, type ErrorObject, type SchemaObject } from "ajv";
 import { lineColumn, locateJson } from "./json_locate.js";
 import { formatName, lsb, parseFormat, rangeText, toQ } from "./format.js";
-import { ACTIVATIONS, LOSSES, type LayerWeights, type Model, type QFormat, type Sample } from "./model.js";
+import { ACTIVATIONS, DEFAULT_HUBER_DELTA, LOSSES, type LayerWeights, type Model, type QFormat, type Sample } from "./model.js";
 
 /** Line breaks JSON.stringify leaves raw (and any other), escaped: a message stays one line. */
 function oneLine(text: string): string {
@@ -37,7 +37,7 @@ export class SpecError extends Error {
 
 export const DEFAULT_FORMAT = "q8.24";
 export const DEFAULT_LOSS = { type: "l2" } as const;
-export const DEFAULT_HUBER_DELTA = 1.0;
+export { DEFAULT_HUBER_DELTA } from "./model.js";
 export const DEFAULT_LEARNING_RATE = 0.01;
 /**
  * 1 KiB of table. Range 12 puts the saturation step (1 − tanh 12 ≈ 8e-11) below the
