@@ -9,6 +9,7 @@ import { mendableError } from "../build/artifacts.js";
 import { ROOT } from "../build/compile.js";
 import { QRangeError } from "../spec/format.js";
 import { SpecError } from "../spec/spec.js";
+import { DatasetMissingError } from "../train/datasets.js";
 import { registerBuild } from "./build.js";
 import { registerCheck } from "./check.js";
 import { registerInspect } from "./inspect.js";
@@ -41,7 +42,7 @@ export function program(): Command {
 
 /** One line for the errors a user can cause (a file-system one included); anything else is a bug and keeps its stack. */
 function userMessage(error: unknown): string | undefined {
-  if (error instanceof SpecError || error instanceof QRangeError || error instanceof UsageError) {
+  if (error instanceof SpecError || error instanceof QRangeError || error instanceof UsageError || error instanceof DatasetMissingError) {
     return error.message.split("\n")[0];
   }
   return mendableError(error)?.message.split("\n")[0];
