@@ -1,11 +1,9 @@
 // qfirm build: spec → model.wasm, model.json, model.h (and model.wat).
 
 import type { Command } from "commander";
-import binaryen from "binaryen";
 import { checkOutputs, writeArtifacts, type Output } from "../build/artifacts.js";
-import { buildModel } from "../build/build.js";
+import { artifactFiles, buildModel } from "../build/build.js";
 import { TARGETS, type Target } from "../build/compile.js";
-import { renderHeader } from "../build/header.js";
 import { footprint, type Footprint } from "../run/inspect.js";
 import { renderTable } from "./table.js";
 import { loadSpec, parseTarget } from "./usage.js";
@@ -19,16 +17,6 @@ export function printFootprint(f: Footprint, json: boolean): void {
   console.log(`module: ${f.bytes} bytes (code ${f.code}, data ${f.data}, other ${other}); ${f.paramCount} params`);
   console.log(`linear memory: ${f.memoryBytes} bytes used of ${f.pages} page${f.pages > 1 ? "s" : ""}`);
   console.log(renderTable(["buffer", "offset", "bytes"], f.memory.map((b) => [b.buffer, String(b.offset), String(b.bytes)])));
-}
-
-/** The text form, from binaryen's printer. */
-function watOf(wasm: Uint8Array): string {
-  const module = binaryen.readBinary(wasm);
-  try {
-    return module.emitText();
-  } finally {
-    module.dispose();
-  }
 }
 
 export function registerBuild(cli: Command): void {
@@ -46,12 +34,7 @@ export function registerBuild(cli: Command): void {
       const writing = { inputs: [specPath], force: options.force };
       checkOutputs([out], writing);
       const built = await buildModel(model, options.target);
-      await writeArtifacts(options.out, {
-        "model.wasm": built.wasm,
-        "model.json": JSON.stringify(built.manifest, null, 2) + "\n",
-        "model.h": renderHeader(built.manifest, built.wasm),
-        ...(options.wat ? { "model.wat": watOf(built.wasm) } : {}),
-      }, writing);
+      await writeArtifacts(options.out, artifactFiles(built, { wat: options.wat }), writing);
       console.log(`wrote ${options.out}/model.wasm, model.json, model.h${options.wat ? ", model.wat" : ""}`);
       printFootprint(footprint(built.wasm, built.manifest), false);
     });

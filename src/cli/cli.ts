@@ -14,6 +14,7 @@ import { registerBuild } from "./build.js";
 import { registerCheck } from "./check.js";
 import { registerInspect } from "./inspect.js";
 import { registerLutError } from "./lut_error.js";
+import { registerPage } from "./page.js";
 import { registerTrain } from "./train.js";
 import { UsageError } from "./usage.js";
 
@@ -37,6 +38,7 @@ export function program(): Command {
   registerCheck(cli);
   registerLutError(cli);
   registerTrain(cli);
+  registerPage(cli);
   return cli;
 }
 
