@@ -346,7 +346,7 @@ describe.concurrent("--help", () => {
     for (const command of ["build", "check", "example"]) expect(run.stdout).toContain(command);
   }, TEST_TIMEOUT_MS);
 
-  for (const command of ["build", "check", "example", "lut-error"]) {
+  for (const command of ["build", "check", "example", "lut-error", "train", "page"]) {
     it(`qfirm ${command} --help`, async ({ expect }) => {
       const run = await qfirm(command, "--help");
       expect(run.code, run.stderr).toBe(0);
