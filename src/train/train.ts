@@ -335,7 +335,7 @@ export function checkOutputPath(path: string, option: string): void {
  * Writes every file or none: each goes to a temporary file beside it, and only when
  * all are written are they renamed into place (a rename within a folder is atomic).
  */
-export async function writeFilesAtomically(files: Record<string, string>): Promise<void> {
+export async function writeFilesAtomically(files: Record<string, string | Uint8Array>): Promise<void> {
   const temps: [string, string][] = [];
   try {
     for (const [path, contents] of Object.entries(files)) {
