@@ -8,8 +8,11 @@ import { QRangeError } from "../spec/format.js";
 import { SpecError } from "../spec/spec.js";
 import { registerBuild } from "./build.js";
 import { registerCheck } from "./check.js";
+import { registerExport } from "./export.js";
+import { registerImport } from "./import.js";
 import { registerInspect } from "./inspect.js";
 import { registerLutError } from "./lut_error.js";
+import { registerParams } from "./params.js";
 import { registerTrain } from "./train.js";
 import { UsageError } from "./usage.js";
 
@@ -27,6 +30,9 @@ export function program(): Command {
   registerCheck(cli);
   registerLutError(cli);
   registerTrain(cli);
+  registerImport(cli);
+  registerExport(cli);
+  registerParams(cli);
   return cli;
 }
 
