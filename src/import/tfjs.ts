@@ -16,6 +16,7 @@ type Json = Record<string, unknown>;
 
 interface ManifestEntry {
   name: string;
+  group?: string;
   shape: number[];
   dtype: string;
   quantization?: { dtype: string; min?: number; scale?: number };
@@ -49,6 +50,8 @@ function decoderOf(entry: ManifestEntry, where: string): { size: number; read: (
     throw new ImportError(`${where}: weight "${entry.name}" has quantization ${JSON.stringify(q)}; qfirm reads float16, uint8 and uint16 (with scale and min)`);
   }
   if (entry.dtype === "float32") return { size: 4, read: (v, at) => v.getFloat32(at, true) };
+  // An optimizer's step count (`iter`, group "optimizer") is int32: read past, never used as a weight.
+  if (entry.dtype === "int32") return { size: 4, read: (v, at) => v.getInt32(at, true) };
   throw new ImportError(`${where}: weight "${entry.name}" is ${entry.dtype}; qfirm reads float32 weights`);
 }
 
@@ -121,6 +124,7 @@ export async function readTfjs(path: string, text: string): Promise<ReadModel> {
       const values = new Float64Array(count);
       for (let k = 0; k < count; k++) values[k] = read(view, offset + k * size);
       offset += count * size;
+      if (w.group === "optimizer") continue;
       const layer = w.name.includes("/") ? w.name.slice(0, w.name.lastIndexOf("/")) : w.name;
       const list = byLayer.get(layer) ?? [];
       list.push(tensor(w.name, w.shape, values));
