@@ -16,7 +16,7 @@ import { flat, moduleOutputs, seededInputs } from "./support/imported.js";
 import { expectWithin, IMPORT_AGREEMENT } from "./tolerance.js";
 
 let dir: string;
-let model: tfl.LayersModel;
+let model: tfl.Sequential;
 let artifacts: tf.io.ModelArtifacts;
 const inputs = seededInputs(11, 20, 4);
 
@@ -70,7 +70,7 @@ beforeAll(async () => {
 
   // The converter's layout: Keras-style topology, one group per layer, 48-byte shards.
   const bytes = weightBytes(artifacts);
-  const groups: tf.io.WeightsManifestGroupConfig[] = [];
+  const groups: tf.io.WeightsManifestConfig = [];
   let at = 0;
   let index = 0;
   const layerOf = (name: string) => name.slice(0, name.lastIndexOf("/"));

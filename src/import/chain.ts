@@ -214,7 +214,8 @@ const LOSS_MAP: Record<string, { type: LossType; scale: (outputs: number) => num
   cosineproximity: { type: "cosine", scale: () => 1, scaleText: "" },
 };
 
-const KNOWN_OPTIMIZER_FIELDS = new Set(["name", "learning_rate", "learningrate", "lr", "momentum", "nesterov", "usenesterov", "decay"]);
+/** Settings that change what a step does, beyond momentum and decay: named when dropped. */
+const CLIPPING = new Set(["clipnorm", "clipvalue", "globalclipnorm"]);
 
 export interface TrainingChoice {
   loss: { type: LossType; delta?: number };
@@ -278,9 +279,10 @@ export function chooseTraining(record: TrainingRecord | undefined, chain: Chain)
   if (numberField(opt.config, ["nesterov", "usenesterov"]) === true) dropped.push("nesterov");
   const decay = numberField(opt.config, ["decay"]);
   if (typeof decay === "number" && decay !== 0) dropped.push(`decay ${decay}`);
-  if (isSgd) {
-    for (const [k, v] of Object.entries(opt.config)) {
-      if (!KNOWN_OPTIMIZER_FIELDS.has(key(k)) && v !== null && v !== false && v !== 0 && typeof v !== "string") dropped.push(`${k} ${JSON.stringify(v)}`);
+  for (const [k, v] of Object.entries(opt.config)) {
+    const name = key(k);
+    if ((name === "weightdecay" && typeof v === "number" && v !== 0) || (CLIPPING.has(name) && typeof v === "number") || (name === "useema" && v === true)) {
+      dropped.push(`${k} ${JSON.stringify(v)}`);
     }
   }
   if (typeof rate === "number" && rate > 0) {
