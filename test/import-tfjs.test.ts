@@ -6,7 +6,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 import "@tensorflow/tfjs-core/dist/register_all_gradients";
 import * as tfl from "@tensorflow/tfjs-layers";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -67,6 +67,13 @@ beforeAll(async () => {
   // model.save() layout: one weights.bin.
   await writeFile(join(dir, "saved.json"), JSON.stringify(modelJson(artifacts, [{ paths: ["./weights.bin"], weights: artifacts.weightSpecs! }])));
   await writeFile(join(dir, "weights.bin"), weightBytes(artifacts));
+  // QFIRM_KEEP_TFJS=DIR keeps this trained model (the README's worked example imports it).
+  const keep = process.env.QFIRM_KEEP_TFJS;
+  if (keep) {
+    await mkdir(keep, { recursive: true });
+    await writeFile(join(keep, "model.json"), JSON.stringify(modelJson(artifacts, [{ paths: ["./weights.bin"], weights: artifacts.weightSpecs! }])));
+    await writeFile(join(keep, "weights.bin"), weightBytes(artifacts));
+  }
 
   // The converter's layout: Keras-style topology, one group per layer, 48-byte shards.
   const bytes = weightBytes(artifacts);
