@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { importModel } from "../src/import/import.js";
+import { halfToNumber } from "../src/import/steps.js";
 import { mulberry32 } from "../src/spec/spec.js";
 import { flat, moduleOutputs, seededInputs } from "./support/imported.js";
 import { draws, float32Bytes, forward64, int32Bytes, int8Bytes, matrix, TFLITE, tfliteModel, type RefStep } from "./support/model_files.js";
@@ -145,4 +146,16 @@ describe("TFLite import", () => {
       "int8, dequantized",
     );
   });
+});
+
+test("float16 weights (TF.js quantization, TFLite) decode by IEEE 754 binary16", () => {
+  // sign, 5 exponent bits (bias 15), 10 fraction bits; subnormals at exponent 0.
+  expect(halfToNumber(0x3c00)).toBe(1);
+  expect(halfToNumber(0xc000)).toBe(-2);
+  expect(halfToNumber(0x3555)).toBe(0.333251953125); // (1 + 341/1024) / 4
+  expect(halfToNumber(0x7bff)).toBe(65504);
+  expect(halfToNumber(0x0001)).toBe(2 ** -24);
+  expect(halfToNumber(0x8000)).toBe(-0);
+  expect(halfToNumber(0x7c00)).toBe(Infinity);
+  expect(halfToNumber(0x7e00)).toBeNaN();
 });

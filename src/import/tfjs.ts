@@ -10,7 +10,7 @@ import { readFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { configLayers, kerasSteps, trainingRecord } from "./keras_config.js";
 import { parseExactRecord, EXACT_KEY } from "./exact.js";
-import { ImportError, plural, tensor, type NamedTensor, type ReadModel } from "./steps.js";
+import { halfToNumber, ImportError, plural, tensor, type NamedTensor, type ReadModel } from "./steps.js";
 
 type Json = Record<string, unknown>;
 
@@ -24,16 +24,6 @@ interface ManifestEntry {
 
 function isObject(value: unknown): value is Json {
   return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-/** IEEE 754 half → number. */
-function halfToNumber(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exponent = (h >> 10) & 0x1f;
-  const fraction = h & 0x3ff;
-  if (exponent === 0) return sign * fraction * 2 ** -24;
-  if (exponent === 31) return fraction ? NaN : sign * Infinity;
-  return sign * (1 + fraction / 1024) * 2 ** (exponent - 15);
 }
 
 /** Bytes per element and a decoder for one manifest entry. */

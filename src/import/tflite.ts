@@ -14,7 +14,7 @@
 // Q format (finer than int8: it computes what the int8 model approximates).
 
 import type { ByteBuffer } from "flatbuffers";
-import { ImportError, plural, tensor, transposed, type NamedTensor, type ReadModel, type Step } from "./steps.js";
+import { halfToNumber, ImportError, plural, tensor, transposed, type NamedTensor, type ReadModel, type Step } from "./steps.js";
 
 // schema.fbs field ids
 const MODEL = { version: 0, operatorCodes: 1, subgraphs: 2, description: 3, buffers: 4 };
@@ -192,15 +192,6 @@ function realValues(t: TfliteTensor, path: string): NamedTensor {
       return t.scale[c] * (raw(k) - (t.zeroPoint[c] ?? 0));
     }),
   );
-}
-
-function halfToNumber(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exponent = (h >> 10) & 0x1f;
-  const fraction = h & 0x3ff;
-  if (exponent === 0) return sign * fraction * 2 ** -24;
-  if (exponent === 31) return fraction ? NaN : sign * Infinity;
-  return sign * (1 + fraction / 1024) * 2 ** (exponent - 15);
 }
 
 export async function readTflite(path: string, bytes: Uint8Array): Promise<ReadModel> {
