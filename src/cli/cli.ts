@@ -12,9 +12,12 @@ import { SpecError } from "../spec/spec.js";
 import { DatasetMissingError } from "../train/datasets.js";
 import { registerBuild } from "./build.js";
 import { registerCheck } from "./check.js";
+import { registerExport } from "./export.js";
+import { registerImport } from "./import.js";
 import { registerInspect } from "./inspect.js";
 import { registerLutError } from "./lut_error.js";
 import { registerPage } from "./page.js";
+import { registerParams } from "./params.js";
 import { registerTrain } from "./train.js";
 import { UsageError } from "./usage.js";
 
@@ -39,6 +42,9 @@ export function program(): Command {
   registerLutError(cli);
   registerTrain(cli);
   registerPage(cli);
+  registerImport(cli);
+  registerExport(cli);
+  registerParams(cli);
   return cli;
 }
 
