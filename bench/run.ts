@@ -22,7 +22,7 @@ import type { Target } from "../src/build/compile.js";
 import type { Built } from "../src/build/build.js";
 import type { Firmware } from "../src/run/driver.js";
 import { quantizeRows } from "../src/train/train.js";
-import { OutputError, checkOutputPath, writeFilesAtomically } from "../src/train/train.js";
+import { ArtifactError, checkOutputs, writeFiles } from "../src/build/artifacts.js";
 import { moduleBytes, tfjsBytes, type ModuleBytes, type TfjsBytes } from "./bytes.js";
 import { ENGINES, INTERPRETERS, type EngineCases, type EngineName, type Task } from "./engine.js";
 import { floatCases } from "./float-engine.js";
@@ -368,10 +368,10 @@ function parseOptions(): { quick: boolean; json?: string } {
       console.log(USAGE);
       process.exit(0);
     }
-    if (values.json !== undefined) checkOutputPath(values.json, "--json");
+    if (values.json !== undefined) checkOutputs([{ path: values.json, kind: "file", option: "--json" }], { force: true });
     return { quick: values.quick ?? false, json: values.json };
   } catch (error) {
-    if (error instanceof OutputError || (error as NodeJS.ErrnoException).code?.startsWith("ERR_PARSE_ARGS")) {
+    if (error instanceof ArtifactError || (error as NodeJS.ErrnoException).code?.startsWith("ERR_PARSE_ARGS")) {
       process.stderr.write(`qfirm bench: ${(error as Error).message}\n${USAGE}\n`);
       process.exit(2);
     }
@@ -406,7 +406,7 @@ async function main(): Promise<void> {
 
   console.log(render(report, models));
   if (options.json !== undefined) {
-    await writeFilesAtomically({ [options.json]: `${JSON.stringify(report, null, 2)}\n` });
+    await writeFiles({ [options.json]: `${JSON.stringify(report, null, 2)}\n` }, { force: true }); // a report replaces the last one
     log(`wrote ${options.json}`);
   }
   if (accuracy.some((a) => Math.abs(a.gapPp) > MAX_ACCURACY_GAP_PP)) process.exitCode = 1;

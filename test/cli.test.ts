@@ -9,75 +9,17 @@
 // bin/qfirm.js runs dist/, which `npm test` builds first (pretest). Run directly,
 // `npx vitest run test/cli.test.ts` needs `npm run build` before it.
 
-import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { basename, dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { basename, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { expectNoStack, expectOneLineFailure, ROOT, runQfirm, type Run } from "./support/cli.js";
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
-const BIN = join(ROOT, "bin", "qfirm.js");
 const EXAMPLE = "examples/documented-example.json";
-
-/** One run builds a module (~2 s); leave room for a loaded machine running tests side by side. */
-const RUN_TIMEOUT_MS = 90_000;
 const TEST_TIMEOUT_MS = 180_000;
 
-if (!existsSync(join(ROOT, "dist", "src", "cli", "cli.js"))) {
-  throw new Error(
-    "dist/src/cli/cli.js is missing: bin/qfirm.js runs the compiled CLI. Run `npm run build` first " +
-      "(`npm test` does it in pretest).",
-  );
-}
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `qfirm …args` in the package folder and resolves with its exit code and output, whatever the code. */
-function qfirm(...args: string[]): Promise<Run> {
-  const env = { ...process.env };
-  delete env.QFIRM_DEBUG; // it would print the stack of an internal error
-  return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      [BIN, ...args],
-      { cwd: ROOT, env, timeout: RUN_TIMEOUT_MS, maxBuffer: 16 * 1024 * 1024, encoding: "utf8" },
-      (error, stdout, stderr) => {
-        if (error && typeof error.code !== "number") {
-          // Killed (timeout) or not started: not an exit code to check.
-          reject(new Error(`qfirm ${args.join(" ")}: ${error.message}\nstdout: ${stdout}\nstderr: ${stderr}`));
-          return;
-        }
-        resolve({ code: error ? Number(error.code) : 0, stdout, stderr });
-      },
-    );
-  });
-}
-
-/** What every failing run must look like: exit 2, nothing on stdout, one line on stderr, no stack. */
-function expectOneLineFailure(run: Run): string {
-  const context = `stdout: ${JSON.stringify(run.stdout)}\nstderr: ${JSON.stringify(run.stderr)}`;
-  expect(run.code, context).toBe(2);
-  expect(run.stdout, context).toBe("");
-  expect(run.stderr.endsWith("\n"), context).toBe(true);
-  const lines = run.stderr.slice(0, -1).split("\n");
-  expect(lines, context).toHaveLength(1);
-  expect(lines[0].trim(), context).not.toBe("");
-  expectNoStack(run);
-  return lines[0];
-}
-
-function expectNoStack(run: Run): void {
-  for (const text of [run.stdout, run.stderr]) {
-    expect(text).not.toMatch(/^\s+at\s/m); // a stack frame: "    at parseSpec (file:…)"
-    expect(text).not.toContain("internal error");
-  }
-}
+const qfirm = (...args: string[]): Promise<Run> => runQfirm(args);
 
 let tmp: string;
 
@@ -211,16 +153,20 @@ describe.concurrent("qfirm build", () => {
     }
   }, TEST_TIMEOUT_MS);
 
-  it("building twice into the same --out replaces the artifacts", async ({ expect }) => {
+  it("building again into the same --out needs --force, and then replaces the artifacts", async ({ expect }) => {
     const dir = await folder("twice");
     const out = join(dir, "fw");
     const first = await qfirm("build", EXAMPLE, "--out", out);
     expect(first.code, first.stderr).toBe(0);
-    // Spoil the first build's files: the second build must put whole ones in their place.
+    // Spoil the first build's files: a refused build leaves them be, a forced one puts whole ones in their place.
     await writeFile(join(out, "model.wasm"), "stale");
     await writeFile(join(out, "model.json"), "stale");
 
-    const second = await qfirm("build", EXAMPLE, "--out", out);
+    const refused = expectOneLineFailure(await qfirm("build", EXAMPLE, "--out", out));
+    expect(refused).toBe(`qfirm: --out ${out}: folder holds an earlier build (model.h, model.json, model.wasm); give --force to replace it`);
+    expect(await readFile(join(out, "model.wasm"), "utf8")).toBe("stale");
+
+    const second = await qfirm("build", EXAMPLE, "--out", out, "--force");
     expect(second.code, second.stderr).toBe(0);
     expectNoStack(second);
     const wasm = await readFile(join(out, "model.wasm"));
@@ -382,6 +328,17 @@ describe.concurrent("bad usage: exit 2, one line, no stack", () => {
   }, TEST_TIMEOUT_MS);
 });
 
+describe.concurrent("--version", () => {
+  it("prints the package's version, one line, exit 0", async ({ expect }) => {
+    const { version } = JSON.parse(await readFile(join(ROOT, "package.json"), "utf8"));
+    expect(version).toMatch(/^\d+\.\d+\.\d+/);
+    const run = await qfirm("--version");
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toBe(`${version}\n`);
+    expect(run.stderr).toBe("");
+  }, TEST_TIMEOUT_MS);
+});
+
 describe.concurrent("--help", () => {
   it("qfirm --help lists every command", async ({ expect }) => {
     const run = await qfirm("--help");
@@ -389,7 +346,7 @@ describe.concurrent("--help", () => {
     for (const command of ["build", "check", "example"]) expect(run.stdout).toContain(command);
   }, TEST_TIMEOUT_MS);
 
-  for (const command of ["build", "check", "example", "lut-error"]) {
+  for (const command of ["build", "check", "example", "lut-error", "train", "page"]) {
     it(`qfirm ${command} --help`, async ({ expect }) => {
       const run = await qfirm(command, "--help");
       expect(run.code, run.stderr).toBe(0);

@@ -77,7 +77,7 @@ describe("CSV", () => {
 
   it("rejects values the format cannot hold, labels out of range and non-±1 hinge targets", () => {
     expect(dataError(() => parseCsvData("1,2,0\n1,300,0\n", "d.csv", SIGMOID))).toBe(
-      "d.csv:2:3: input 2: 300 is outside the range of q8.24 [-128, 127.9999999]",
+      "d.csv:2:3: input 2: 300 is outside the range of q8.24 [-128, 127.99999994]",
     );
     expect(dataError(() => parseCsvData("1,2,-1e9\n", "d.csv", SIGMOID))).toMatch(/^d\.csv:1:5: target 1: -1000000000 is outside/);
     expect(dataError(() => parseCsvData("1,2,3\n", "d.csv", SOFTMAX))).toBe(

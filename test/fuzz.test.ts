@@ -16,19 +16,16 @@
 //
 // bin/qfirm.js runs dist/ (`npm test` builds it first in pretest).
 
-import { execFile } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { QRangeError, toQ } from "../src/spec/format.js";
 import { parseSpecText, SpecError } from "../src/spec/spec.js";
+import { ROOT, runQfirm, type Run } from "./support/cli.js";
 import { mulberry32u32 as mulberry32 } from "./support/random.js";
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
-const BIN = join(ROOT, "bin", "qfirm.js");
 const EXAMPLE_TEXT = readFileSync(join(ROOT, "examples", "documented-example.json"), "utf8");
 const EXAMPLE = JSON.parse(EXAMPLE_TEXT);
 
@@ -708,25 +705,7 @@ describe("messages stay short and on one line", () => {
 // ---------------------------------------------------------------------------------
 // The CLI on a sample.
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function qfirm(args: string[], cwd: string): Promise<Run> {
-  const env = { ...process.env };
-  delete env.QFIRM_DEBUG;
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, [BIN, ...args], { cwd, env, timeout: 90_000, maxBuffer: 16 << 20, encoding: "utf8" }, (error, stdout, stderr) => {
-      if (error && typeof error.code !== "number") {
-        reject(new Error(`qfirm ${args.join(" ")}: ${error.message}`));
-        return;
-      }
-      resolve({ code: error ? Number(error.code) : 0, stdout, stderr });
-    });
-  });
-}
+const qfirm = (args: string[], cwd: string): Promise<Run> => runQfirm(args, { cwd });
 
 /** One of each kind first, then evenly spaced others, and one of many megabytes. */
 function cliSample(): Mutation[] {

@@ -91,3 +91,16 @@ function show(input: unknown): string {
   if (Array.isArray(input)) return `[${input.map(show).join(", ")}]`;
   return String(input);
 }
+
+/**
+ * An imported model's module against what the file's framework predicts (or a float64
+ * forward pass of the stored weights), on 20 seeded inputs, absolute, in the model's
+ * units; the README's "Import and export" table gives the measured worst per format.
+ * Sources of difference: weights rounded to q8.24 (½ LSB each), the tables' tanh and
+ * sigmoid (< 1e-7, `qfirm lut-error`), softmax (< 1e-7), each layer's output rounding,
+ * and the framework's own float32 arithmetic (TF.js, ONNX Runtime: ~1e-7 relative).
+ */
+export const IMPORT_AGREEMENT = {
+  /** 16 LSBs of q8.24 (9.5e-7); measured at most 5 (ONNX with a folded BatchNormalization). */
+  absolute: 16 * 2 ** -24,
+} as const;

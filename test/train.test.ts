@@ -5,12 +5,9 @@
 // bin/qfirm.js runs dist/, which `npm test` builds first (pretest). Run directly,
 // `npx vitest run test/train.test.ts` needs `npm run build` before it.
 
-import { execFile } from "node:child_process";
-import { existsSync } from "node:fs";
 import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildModel } from "../src/build/build.js";
 import { Firmware } from "../src/run/driver.js";
@@ -19,9 +16,8 @@ import { loadIris } from "../src/train/datasets.js";
 import { parseSpecText } from "../src/spec/spec.js";
 import { lossCurveSvg, niceScale } from "../src/train/svg.js";
 import { predictFixed, renderSpec, train, trainedSpec, type TrainResult } from "../src/train/train.js";
+import { ROOT, runQfirm, type Run } from "./support/cli.js";
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
-const BIN = join(ROOT, "bin", "qfirm.js");
 const IRIS_SPEC = join(ROOT, "examples", "iris.json");
 
 /**
@@ -197,25 +193,7 @@ describe("the loss curve", () => {
 
 // ---- qfirm train, through the real binary ----
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function qfirm(...args: string[]): Promise<Run> {
-  if (!existsSync(join(ROOT, "dist", "src", "cli", "cli.js"))) {
-    throw new Error("dist/src/cli/cli.js is missing: run `npm run build` first (`npm test` does it in pretest)");
-  }
-  const env = { ...process.env };
-  delete env.QFIRM_DEBUG;
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, [BIN, ...args], { cwd: ROOT, env, timeout: 90_000, encoding: "utf8" }, (error, stdout, stderr) => {
-      if (error && typeof error.code !== "number") return reject(new Error(`qfirm ${args.join(" ")}: ${error.message}\n${stderr}`));
-      resolve({ code: error ? Number(error.code) : 0, stdout, stderr });
-    });
-  });
-}
+const qfirm = (...args: string[]): Promise<Run> => runQfirm(args);
 
 let tmp: string;
 beforeAll(async () => {

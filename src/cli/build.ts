@@ -1,11 +1,9 @@
 // qfirm build: spec → model.wasm, model.json, model.h (and model.wat).
 
 import type { Command } from "commander";
-import binaryen from "binaryen";
-import { writeArtifacts } from "../build/artifacts.js";
-import { buildModel } from "../build/build.js";
+import { checkOutputs, writeArtifacts, type Output } from "../build/artifacts.js";
+import { artifactFiles, buildModel } from "../build/build.js";
 import { TARGETS, type Target } from "../build/compile.js";
-import { renderHeader } from "../build/header.js";
 import { footprint, type Footprint } from "../run/inspect.js";
 import { renderTable } from "./table.js";
 import { loadSpec, parseTarget } from "./usage.js";
@@ -21,16 +19,6 @@ export function printFootprint(f: Footprint, json: boolean): void {
   console.log(renderTable(["buffer", "offset", "bytes"], f.memory.map((b) => [b.buffer, String(b.offset), String(b.bytes)])));
 }
 
-/** The text form, from binaryen's printer. */
-function watOf(wasm: Uint8Array): string {
-  const module = binaryen.readBinary(wasm);
-  try {
-    return module.emitText();
-  } finally {
-    module.dispose();
-  }
-}
-
 export function registerBuild(cli: Command): void {
   cli
     .command("build")
@@ -39,15 +27,14 @@ export function registerBuild(cli: Command): void {
     .requiredOption("--out <dir>", "the output folder (written whole or not at all)")
     .option("--target <target>", `code restrictions: ${TARGETS.join(" (wasm3, WAMR), ")}`, parseTarget, "mcu")
     .option("--wat", "also write DIR/model.wat, the text form")
-    .action(async (specPath: string, options: { out: string; target: Target; wat?: boolean }) => {
+    .option("--force", "replace an earlier build in DIR")
+    .action(async (specPath: string, options: { out: string; target: Target; wat?: boolean; force?: boolean }) => {
       const model = await loadSpec(specPath);
+      const out: Output = { path: options.out, kind: "folder", option: "--out" };
+      const writing = { inputs: [specPath], force: options.force };
+      checkOutputs([out], writing);
       const built = await buildModel(model, options.target);
-      await writeArtifacts(options.out, {
-        "model.wasm": built.wasm,
-        "model.json": JSON.stringify(built.manifest, null, 2) + "\n",
-        "model.h": renderHeader(built.manifest, built.wasm),
-        ...(options.wat ? { "model.wat": watOf(built.wasm) } : {}),
-      });
+      await writeArtifacts(options.out, artifactFiles(built, { wat: options.wat }), writing);
       console.log(`wrote ${options.out}/model.wasm, model.json, model.h${options.wat ? ", model.wat" : ""}`);
       printFootprint(footprint(built.wasm, built.manifest), false);
     });

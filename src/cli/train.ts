@@ -10,15 +10,8 @@ import { parseSpec, parseSpecText, SpecError } from "../spec/spec.js";
 import { DataError, loadDataFile, type Dataset } from "../train/data.js";
 import { IRIS_FEATURES, loadIris, loadMnist, MNIST_AVAILABLE, MNIST_INPUTS } from "../train/datasets.js";
 import { lossCurveSvg } from "../train/svg.js";
-import {
-  checkOutputPath,
-  OutputError,
-  renderSpec,
-  train,
-  trainedSpec,
-  writeFilesAtomically,
-  type EpochResult,
-} from "../train/train.js";
+import { checkOutputs, writeFiles, type Output } from "../build/artifacts.js";
+import { renderSpec, train, trainedSpec, type EpochResult } from "../train/train.js";
 import { parseCount, parseFraction, parsePositive, readText, UsageError } from "./usage.js";
 
 const DATASETS = ["iris", "mnist"] as const;
@@ -57,6 +50,7 @@ interface TrainCommandOptions {
   out?: string;
   curve?: string;
   batch: number;
+  force?: boolean;
 }
 
 const DATASET_SHAPES: Record<DatasetName, { inputs: number; classes: number }> = {
@@ -119,13 +113,11 @@ async function runTrain(specPath: string, options: TrainCommandOptions): Promise
     }
   }
   // Before a long run, not after it.
-  try {
-    if (options.out !== undefined) checkOutputPath(options.out, "--out");
-    if (options.curve !== undefined) checkOutputPath(options.curve, "--curve");
-  } catch (error) {
-    if (error instanceof OutputError) throw new UsageError(error.message);
-    throw error;
-  }
+  const outputs: Output[] = [];
+  if (options.out !== undefined) outputs.push({ path: options.out, kind: "file", option: "--out" });
+  if (options.curve !== undefined) outputs.push({ path: options.curve, kind: "file", option: "--curve" });
+  const writing = { inputs: [specPath, ...(options.data === undefined ? [] : [options.data])], force: options.force };
+  checkOutputs(outputs, writing);
 
   let data: Dataset;
   if (options.data !== undefined) {
@@ -210,7 +202,7 @@ async function runTrain(specPath: string, options: TrainCommandOptions): Promise
     );
   }
   if (Object.keys(files).length > 0) {
-    await writeFilesAtomically(files);
+    await writeFiles(files, writing);
     console.log(`wrote ${Object.keys(files).join(", ")}`);
   }
 }
@@ -230,6 +222,7 @@ export function registerTrain(cli: Command): void {
     .option("--batch <n>", "rows per SGD step (1: per-sample SGD)", parseCount(1, 65536), 1)
     .option("--out <file>", "write the trained spec (the module's weights in place of init)")
     .option("--curve <file>", "write the per-epoch loss curves as SVG")
+    .option("--force", "replace existing --out and --curve files")
     .addHelpText("after", TRAIN_HELP)
     .action(runTrain);
 }

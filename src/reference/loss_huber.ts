@@ -2,7 +2,7 @@
 // assembly/loss_huber.ts. With d_j = ŷ_j − y_j:
 //   L = Σ_j ( ½ d_j²             where |d_j| ≤ δ
 //           ( δ (|d_j| − ½ δ)    elsewhere
-// The spec's loss.delta, default 1 (DEFAULT_HUBER_DELTA in spec.ts).
+// The spec's loss.delta, default 1 (DEFAULT_HUBER_DELTA in model.ts).
 //
 // Kink convention: Huber has no kink. At |d| = δ both branches give the same value
 // (½ δ²) and the same slope (±δ), so the derivative there is ±δ from either side; the

@@ -5,8 +5,7 @@
 // pre-activation and activation; a[last] is the output ŷ. In the notes' notation
 // z_{j-k} is z[k-1][j-1], y_{j-k} is a[k-1][j-1], W_{ij-k} is params[k-1].weight[i-1][j-1].
 
-import { fanInOf, outputsOf, type Activation, type LayerWeights, type Loss, type LossType, type Model } from "../spec/model.js";
-import { DEFAULT_HUBER_DELTA } from "../spec/spec.js";
+import { DEFAULT_HUBER_DELTA, fanInOf, outputsOf, type Activation, type LayerWeights, type Loss, type LossType, type Model } from "../spec/model.js";
 import { dense_backward, dense_forward } from "./dense.js";
 import { linear_backward, linear_forward } from "./linear.js";
 import { loss_cosine, loss_cosine_backward } from "./loss_cosine.js";

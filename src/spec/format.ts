@@ -36,6 +36,25 @@ export function rangeOf(fracBits: number): { min: number; max: number } {
   return { min: -(2 ** 31) / 2 ** fracBits, max: (2 ** 31 - 1) / 2 ** fracBits };
 }
 
+/**
+ * The format and its range as every message prints them: "q8.24 [-128, 127.99999994]".
+ * The upper bound shows the fewest digits that stay at or below it and within half an
+ * LSB of it, so it reads as the largest value the format holds, not as the next integer.
+ */
+export function rangeText(fracBits: number): string {
+  const { min, max } = rangeOf(fracBits);
+  return `q${32 - fracBits}.${fracBits} [${min}, ${shortestBelow(max, lsb(fracBits) / 2)}]`;
+}
+
+function shortestBelow(value: number, within: number): string {
+  for (let places = 0; places <= 20; places++) {
+    let shown = Number(value.toFixed(places));
+    if (shown > value) shown = Number((shown - 10 ** -places).toFixed(places)); // round down, not to nearest
+    if (value - shown < within) return String(shown);
+  }
+  return String(value);
+}
+
 export class QRangeError extends Error {
   override name = "QRangeError";
 }
@@ -46,8 +65,7 @@ export function toQ(value: number, fracBits: number, where = "value"): number {
   const scaled = value * 2 ** fracBits;
   const q = Math.sign(scaled) * Math.round(Math.abs(scaled));
   if (q > 2 ** 31 - 1 || q < -(2 ** 31)) {
-    const { min, max } = rangeOf(fracBits);
-    throw new QRangeError(`${where}: ${value} is outside the range of q${32 - fracBits}.${fracBits} [${min}, ${max}]`);
+    throw new QRangeError(`${where}: ${value} is outside the range of ${rangeText(fracBits)}`);
   }
   return q === 0 ? 0 : q; // no -0
 }

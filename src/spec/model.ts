@@ -18,6 +18,9 @@ export interface Layer {
   activation: Activation;
 }
 
+/** Huber's delta when the spec gives none (here, not in spec.ts, so the reference needs no parser). */
+export const DEFAULT_HUBER_DELTA = 1.0;
+
 export interface Loss {
   type: LossType;
   /** Huber only: where the loss turns from quadratic to linear. */

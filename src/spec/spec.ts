@@ -13,8 +13,8 @@
 
 import { Ajv, type ErrorObject, type SchemaObject } from "ajv";
 import { lineColumn, locateJson } from "./json_locate.js";
-import { formatName, lsb, parseFormat, rangeOf, toQ } from "./format.js";
-import { ACTIVATIONS, LOSSES, type LayerWeights, type Model, type QFormat, type Sample } from "./model.js";
+import { formatName, lsb, parseFormat, rangeText, toQ } from "./format.js";
+import { ACTIVATIONS, DEFAULT_HUBER_DELTA, LOSSES, type LayerWeights, type Model, type QFormat, type Sample } from "./model.js";
 
 /** Line breaks JSON.stringify leaves raw (and any other), escaped: a message stays one line. */
 function oneLine(text: string): string {
@@ -37,7 +37,7 @@ export class SpecError extends Error {
 
 export const DEFAULT_FORMAT = "q8.24";
 export const DEFAULT_LOSS = { type: "l2" } as const;
-export const DEFAULT_HUBER_DELTA = 1.0;
+export { DEFAULT_HUBER_DELTA } from "./model.js";
 export const DEFAULT_LEARNING_RATE = 0.01;
 /**
  * 1 KiB of table. Range 12 puts the saturation step (1 − tanh 12 ≈ 8e-11) below the
@@ -453,21 +453,8 @@ function checkValue(value: number, format: QFormat, pathOf: () => string): void 
     toQ(value, format.fracBits);
   } catch {
     if (!Number.isFinite(value)) throw new SpecError(pathOf(), `${value} is not a finite number`);
-    const { min, max } = rangeOf(format.fracBits);
-    throw new SpecError(
-      pathOf(),
-      `${short(value)} is outside the range of ${formatName(format)} [${min}, ${boundBelow(max, format.fracBits)}]`,
-    );
+    throw new SpecError(pathOf(), `${short(value)} is outside the range of ${rangeText(format.fracBits)}`);
   }
-}
-
-/** The fewest digits that still show `max` below the next integer: 127.99999994 for q8.24. */
-function boundBelow(max: number, fracBits: number): string {
-  for (let digits = 1; digits <= 17; digits++) {
-    const shown = Number(max.toPrecision(digits));
-    if (shown <= max && max - shown < lsb(fracBits) / 2) return String(shown);
-  }
-  return String(max);
 }
 
 // ---- Messages ----

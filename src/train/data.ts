@@ -26,7 +26,7 @@
 
 import { readFile } from "node:fs/promises";
 import { extname } from "node:path";
-import { formatName, rangeOf, toQ } from "../spec/format.js";
+import { rangeText, toQ } from "../spec/format.js";
 import { lineColumn, locateJson, type JsonPath } from "../spec/json_locate.js";
 import type { Model } from "../spec/model.js";
 
@@ -91,8 +91,7 @@ function valueProblem(value: number, model: DataShape): string | undefined {
     toQ(value, model.format.fracBits);
     return undefined;
   } catch {
-    const { min, max } = rangeOf(model.format.fracBits);
-    return `${value} is outside the range of ${formatName(model.format)} [${min}, ${Number(max.toPrecision(10))}]`;
+    return `${value} is outside the range of ${rangeText(model.format.fracBits)}`;
   }
 }
 

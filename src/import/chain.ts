@@ -1,0 +1,395 @@
+// From a reader's steps to a qfirm spec: the chain of dense layers, with separate
+// activations and BatchNormalization folded into the dense layer before them, the
+// weights rounded to the chosen Q format (out of range: an error naming the tensor,
+// its largest value and a format that holds every weight), and the loss and
+// optimizer taken from the file where it records them, else the defaults. Every
+// choice becomes a printed line; nothing is dropped without one.
+
+import { formatName, parseFormat, rangeOf, toQ, fromQ } from "../spec/format.js";
+import { ACTIVATIONS, type Activation, type LossType, type QFormat } from "../spec/model.js";
+import { DEFAULT_FORMAT, DEFAULT_HUBER_DELTA, DEFAULT_LEARNING_RATE, parseSpec } from "../spec/spec.js";
+import { ImportError, plural, type NamedTensor, type ReadModel, type Step, type TrainingRecord } from "./steps.js";
+
+export interface ChainLayer {
+  units: number;
+  activation: Activation;
+  /** Row-major [fanIn, units]. */
+  weight: NamedTensor;
+  bias: NamedTensor;
+}
+
+export interface Chain {
+  inputs: number;
+  layers: ChainLayer[];
+  lines: string[];
+}
+
+const SUPPORTED = ACTIVATIONS.join(", ");
+
+function activationOf(name: string, where: string): Activation {
+  const a = name === "" || name === "none" ? "linear" : name;
+  if ((ACTIVATIONS as readonly string[]).includes(a)) return a as Activation;
+  throw new ImportError(`${where}: activation "${name}" is not supported; qfirm has ${SUPPORTED}`);
+}
+
+function describeLayer(layer: ChainLayer): string {
+  return `${layer.weight.shape[0]}→${layer.units}, ${layer.activation}`;
+}
+
+/** Folds the steps into dense layers (see the header). */
+export function foldChain(steps: Step[]): Chain {
+  const layers: (ChainLayer & { where: string })[] = [];
+  const lines: string[] = [];
+  let inputs = 0;
+  for (const step of steps) {
+    const last = layers[layers.length - 1];
+    switch (step.kind) {
+      case "skip":
+        lines.push(`${step.where}: ${step.what}, skipped (${step.why})`);
+        break;
+      case "dense": {
+        const [fanIn, units] = step.kernel.shape;
+        if (step.kernel.shape.length !== 2) {
+          throw new ImportError(`${step.where}: kernel ${step.kernel.name} has shape [${step.kernel.shape.join(", ")}]; a dense layer's is [inputs, units]`);
+        }
+        if (last && last.activation === "softmax") {
+          throw new ImportError(`${step.where}: a layer after softmax; qfirm takes softmax on the last layer only`);
+        }
+        if (last && last.units !== fanIn) {
+          throw new ImportError(`${step.where}: takes ${plural(fanIn, "input")} but the layer before has ${plural(last.units, "unit")}`);
+        }
+        if (!last) inputs = fanIn;
+        const bias = step.bias ?? { name: "(no bias: zeros)", shape: [units], values: new Float64Array(units) };
+        if (bias.values.length !== units) {
+          throw new ImportError(`${step.where}: bias ${bias.name} has ${plural(bias.values.length, "value")}; the layer has ${plural(units, "unit")}`);
+        }
+        const layer = { where: step.where, units, activation: activationOf(step.activation, step.where), weight: step.kernel, bias };
+        layers.push(layer);
+        lines.push(`${step.where}: Dense ${describeLayer(layer)}${step.bias ? "" : " (no bias)"}`);
+        if (step.trainable === false) {
+          lines.push(`${step.where}: marked not trainable; qfirm trains every layer (noted, not kept)`);
+        }
+        break;
+      }
+      case "activation": {
+        const activation = activationOf(step.activation, step.where);
+        if (!last) throw new ImportError(`${step.where}: activation ${activation} before any dense layer; qfirm imports chains of dense layers`);
+        if (activation === "linear") {
+          lines.push(`${step.where}: linear activation, skipped (changes nothing)`);
+          break;
+        }
+        if (last.activation !== "linear") {
+          throw new ImportError(`${step.where}: ${activation} after ${last.activation} cannot be folded; qfirm has one activation per dense layer`);
+        }
+        last.activation = activation;
+        lines.push(`${step.where}: ${activation}, folded into ${last.where}`);
+        break;
+      }
+      case "batchnorm": {
+        if (!last) throw new ImportError(`${step.where}: BatchNormalization before any dense layer; qfirm folds it into the dense layer it follows`);
+        if (last.activation !== "linear") {
+          throw new ImportError(`${step.where}: BatchNormalization after ${last.activation} cannot be folded into ${last.where}; only after a linear dense layer`);
+        }
+        foldBatchNorm(last, step);
+        lines.push(`${step.where}: BatchNormalization (inference statistics, epsilon ${step.epsilon}), folded into ${last.where}'s weights and bias`);
+        break;
+      }
+    }
+  }
+  if (layers.length === 0) throw new ImportError("the model has no dense layer; qfirm imports chains of dense layers");
+  return { inputs, layers: layers.map(({ where: _, ...layer }) => layer), lines };
+}
+
+/**
+ * y = γ (z − μ) / √(σ² + ε) + β with z = x·W + b: per unit j, W'[i][j] = s_j W[i][j]
+ * and b'_j = s_j (b_j − μ_j) + β_j, s_j = γ_j / √(σ²_j + ε). Exact in float64 up to
+ * rounding; the values are rounded to the Q format afterwards like any weight.
+ */
+function foldBatchNorm(layer: ChainLayer, bn: Extract<Step, { kind: "batchnorm" }>): void {
+  const units = layer.units;
+  for (const t of [bn.gamma, bn.beta, bn.mean, bn.variance]) {
+    if (t && t.values.length !== units) {
+      throw new ImportError(`${bn.where}: ${t.name} has ${plural(t.values.length, "value")}; the layer before has ${plural(units, "unit")}`);
+    }
+  }
+  const fanIn = layer.weight.shape[0];
+  const weight = new Float64Array(layer.weight.values);
+  const bias = new Float64Array(units);
+  for (let j = 0; j < units; j++) {
+    const gamma = bn.gamma ? bn.gamma.values[j] : 1;
+    const beta = bn.beta ? bn.beta.values[j] : 0;
+    const variance = bn.variance.values[j];
+    if (!(variance + bn.epsilon > 0)) throw new ImportError(`${bn.where}: ${bn.variance.name}[${j}] is ${variance}; variance + epsilon must be > 0`);
+    const s = gamma / Math.sqrt(variance + bn.epsilon);
+    for (let i = 0; i < fanIn; i++) weight[i * units + j] *= s;
+    bias[j] = s * (layer.bias.values[j] - bn.mean.values[j]) + beta;
+  }
+  layer.weight = { name: `${layer.weight.name} (BatchNormalization folded in)`, shape: layer.weight.shape, values: weight };
+  layer.bias = { name: `${layer.bias.name} (BatchNormalization folded in)`, shape: [units], values: bias };
+}
+
+// ---- Q format: rounding and the range check ----
+
+function largestMagnitude(values: Float64Array): { value: number; index: number } {
+  let index = 0;
+  for (let k = 1; k < values.length; k++) if (!(Math.abs(values[k]) <= Math.abs(values[index]))) index = k;
+  return { value: values[index], index };
+}
+
+/** The format with the most fraction bits whose range holds every value (rounded), or undefined. */
+export function formatHolding(largest: number): QFormat | undefined {
+  for (let fracBits = 30; fracBits >= 1; fracBits--) {
+    try {
+      toQ(largest, fracBits);
+      toQ(-largest, fracBits);
+      return { bits: 32, fracBits };
+    } catch {
+      // does not fit; one fraction bit fewer doubles the range
+    }
+  }
+  return undefined;
+}
+
+function rangeText(format: QFormat): string {
+  const { min } = rangeOf(format.fracBits);
+  return `[${min}, ${-min})`;
+}
+
+/** Every weight as its Q value; an error names the worst tensor when one does not fit. */
+function quantizeAll(chain: Chain, format: QFormat): Int32Array[] {
+  const tensors = chain.layers.flatMap((l) => [l.weight, l.bias]);
+  for (const t of tensors) {
+    const k = t.values.findIndex((v) => !Number.isFinite(v));
+    if (k >= 0) throw new ImportError(`${t.name}: value [${k}] is ${t.values[k]}, not a finite number`);
+  }
+  const out: Int32Array[] = [];
+  let worst: { tensor: NamedTensor; value: number } | undefined;
+  for (const t of tensors) {
+    try {
+      out.push(Int32Array.from(t.values, (v) => toQ(v, format.fracBits)));
+    } catch {
+      const { value } = largestMagnitude(t.values);
+      if (!worst || Math.abs(value) > Math.abs(worst.value)) worst = { tensor: t, value };
+    }
+  }
+  if (worst) {
+    const overall = Math.max(...tensors.map((t) => Math.abs(largestMagnitude(t.values).value)));
+    const holding = formatHolding(overall);
+    const hint = holding
+      ? `--format ${formatName(holding)} holds every weight (range ${rangeText(holding)})`
+      : "no 32-bit Q format holds it";
+    throw new ImportError(
+      `${worst.tensor.name}: largest value ${worst.value} is outside the range of ${formatName(format)} ${rangeText(format)}; ${hint}`,
+    );
+  }
+  return out;
+}
+
+// ---- Loss and optimizer ----
+
+/** Lower case, letters and digits only: "mean_squared_error", "MeanSquaredError" and "meanSquaredError" meet. */
+function key(name: string): string {
+  return name.toLowerCase().replace(/[^a-z0-9]/g, "");
+}
+
+/**
+ * The file's loss in qfirm's terms. `scale` turns the file's learning rate into one
+ * that moves the weights as the file's framework would: Keras and TF.js take the
+ * MEAN over the outputs (mse = mean (y − ŷ)², gradient 2(ŷ − y)/n) where qfirm's l2
+ * is ½ Σ (y − ŷ)² (gradient ŷ − y), so η_qfirm = η · 2/n; likewise 1/n for mae,
+ * hinge and huber. Cross-entropy sums over the classes in both; Keras' cosine loss
+ * is −cos θ and qfirm's 1 − cos θ: the same gradient.
+ */
+const LOSS_MAP: Record<string, { type: LossType; scale: (outputs: number) => number; scaleText: string }> = {
+  mse: { type: "l2", scale: (n) => 2 / n, scaleText: "× 2/outputs (mean of squares → ½ sum)" },
+  meansquarederror: { type: "l2", scale: (n) => 2 / n, scaleText: "× 2/outputs (mean of squares → ½ sum)" },
+  mae: { type: "l1", scale: (n) => 1 / n, scaleText: "× 1/outputs (mean → sum)" },
+  meanabsoluteerror: { type: "l1", scale: (n) => 1 / n, scaleText: "× 1/outputs (mean → sum)" },
+  categoricalcrossentropy: { type: "cross_entropy", scale: () => 1, scaleText: "" },
+  sparsecategoricalcrossentropy: { type: "cross_entropy", scale: () => 1, scaleText: "" },
+  hinge: { type: "hinge", scale: (n) => 1 / n, scaleText: "× 1/outputs (mean → sum)" },
+  huber: { type: "huber", scale: (n) => 1 / n, scaleText: "× 1/outputs (mean → sum)" },
+  huberloss: { type: "huber", scale: (n) => 1 / n, scaleText: "× 1/outputs (mean → sum)" },
+  cosinesimilarity: { type: "cosine", scale: () => 1, scaleText: "" },
+  cosineproximity: { type: "cosine", scale: () => 1, scaleText: "" },
+};
+
+/** Settings that change what a step does, beyond momentum and decay: named when dropped. */
+const CLIPPING = new Set(["clipnorm", "clipvalue", "globalclipnorm"]);
+
+export interface TrainingChoice {
+  loss: { type: LossType; delta?: number };
+  learningRate: number;
+  lines: string[];
+}
+
+function numberField(config: Record<string, unknown>, names: string[]): unknown {
+  for (const [k, v] of Object.entries(config)) if (names.includes(key(k))) return v;
+  return undefined;
+}
+
+/** The loss and learning rate to write, and a line for each choice and each setting dropped. */
+export function chooseTraining(record: TrainingRecord | undefined, chain: Chain): TrainingChoice {
+  const lines: string[] = [];
+  const last = chain.layers[chain.layers.length - 1];
+  const outputs = last.units;
+  const fallback: LossType = last.activation === "softmax" ? "cross_entropy" : "l2";
+  const fallbackWhy = last.activation === "softmax" ? "the last layer is softmax" : "the last layer is not softmax";
+
+  let loss: { type: LossType; delta?: number } = { type: fallback };
+  let scale = 1;
+  let scaleText = "";
+  if (record?.loss) {
+    const mapped = LOSS_MAP[key(record.loss.name)];
+    if (!mapped) {
+      lines.push(`loss: ${fallback} (default: ${fallbackWhy}); ${record.source} records "${record.loss.name}", which qfirm does not have`);
+    } else if ((mapped.type === "cross_entropy") !== (last.activation === "softmax")) {
+      lines.push(
+        `loss: ${fallback} (default: ${fallbackWhy}); ${record.source} records "${record.loss.name}", but qfirm pairs cross_entropy with a softmax last layer only`,
+      );
+    } else {
+      loss = { type: mapped.type };
+      if (mapped.type === "huber") {
+        const delta = numberField(record.loss.config, ["delta"]);
+        loss.delta = typeof delta === "number" ? delta : DEFAULT_HUBER_DELTA;
+      }
+      scale = mapped.scale(outputs);
+      scaleText = mapped.scaleText;
+      const extra = key(record.loss.name) === "sparsecategoricalcrossentropy" ? "; targets are one-hot vectors, not class indices" : "";
+      lines.push(`loss: ${loss.type}${loss.delta !== undefined ? ` (delta ${loss.delta})` : ""} (${record.source} records "${record.loss.name}")${extra}`);
+    }
+    const fromLogits = record.loss.config.from_logits ?? record.loss.config.fromLogits;
+    if (fromLogits === true) lines.push(`loss: from_logits is dropped; qfirm's cross_entropy takes the softmax layer's logits itself`);
+  } else {
+    lines.push(`loss: ${fallback} (default: ${fallbackWhy}; the file records no loss)`);
+  }
+
+  let learningRate = DEFAULT_LEARNING_RATE;
+  const opt = record?.optimizer;
+  if (!opt) {
+    lines.push(`optimizer: sgd, learning rate ${DEFAULT_LEARNING_RATE} (default; the file records no optimizer)`);
+    return { loss, learningRate, lines };
+  }
+  const rate = numberField(opt.config, ["learningrate", "lr"]);
+  const isSgd = key(opt.name) === "sgd";
+  const dropped: string[] = [];
+  if (!isSgd) dropped.push(`${opt.name}'s own update rule`);
+  const momentum = numberField(opt.config, ["momentum"]);
+  if (typeof momentum === "number" && momentum !== 0) dropped.push(`momentum ${momentum}`);
+  if (numberField(opt.config, ["nesterov", "usenesterov"]) === true) dropped.push("nesterov");
+  const decay = numberField(opt.config, ["decay"]);
+  if (typeof decay === "number" && decay !== 0) dropped.push(`decay ${decay}`);
+  for (const [k, v] of Object.entries(opt.config)) {
+    const name = key(k);
+    if ((name === "weightdecay" && typeof v === "number" && v !== 0) || (CLIPPING.has(name) && typeof v === "number") || (name === "useema" && v === true)) {
+      dropped.push(`${k} ${JSON.stringify(v)}`);
+    }
+  }
+  if (typeof rate === "number" && rate > 0) {
+    learningRate = rate * scale;
+    const how = scale !== 1 ? `${rate} ${scaleText} = ${learningRate}` : `${rate}`;
+    lines.push(`optimizer: sgd, learning rate ${how} (${record!.source} records ${opt.name} at ${rate})`);
+  } else {
+    lines.push(
+      `optimizer: sgd, learning rate ${DEFAULT_LEARNING_RATE} (default; ${record!.source} records ${opt.name} with learning rate ${JSON.stringify(rate ?? null)}, not a number qfirm can use)`,
+    );
+  }
+  if (dropped.length > 0) lines.push(`optimizer: qfirm trains with plain SGD; dropped: ${dropped.join(", ")}`);
+  return { loss, learningRate, lines };
+}
+
+// ---- The spec ----
+
+export interface ImportOptions {
+  /** Overrides the name from the file. */
+  name?: string;
+  /** qI.F; default q8.24, or the format `qfirm export` recorded. */
+  format?: string;
+  /** The name to use when neither the option nor the file gives one. */
+  fallbackName: string;
+}
+
+export interface Imported {
+  spec: Record<string, unknown>;
+  lines: string[];
+}
+
+/** A spec name from any text: letters, digits, '_' and '-', starting with a letter, ≤ 64 characters. */
+export function specName(text: string): string {
+  let name = text.replace(/[^A-Za-z0-9_-]+/g, "-").replace(/^[^A-Za-z]+/, "");
+  if (name === "") name = "imported";
+  return name.slice(0, 64);
+}
+
+function floatOf(q: Int32Array, fracBits: number): number[] {
+  return Array.from(q, (k) => fromQ(k, fracBits));
+}
+
+/** Every exported Q value, as float32, equals the float32 weight the file holds. */
+function exactMatches(exact: Int32Array, chain: Chain, fracBits: number): boolean {
+  const stored = chain.layers.flatMap((l) => [...l.weight.values, ...l.bias.values]);
+  return stored.length === exact.length && stored.every((v, k) => Math.fround(fromQ(exact[k], fracBits)) === v);
+}
+
+export function buildSpec(read: ReadModel, options: ImportOptions): Imported {
+  const chain = foldChain(read.steps);
+  const lines = [`read ${read.description}`, ...read.notes, ...chain.lines];
+
+  let exact = read.exact;
+  if (exact && options.format !== undefined && options.format !== exact.format) {
+    lines.push(`qfirm export recorded exact ${exact.format} values; --format ${options.format} takes the weights instead`);
+    exact = undefined;
+  }
+  const formatText = options.format ?? exact?.format ?? DEFAULT_FORMAT;
+  const format = parseFormat(formatText);
+  if (typeof format === "string") throw new ImportError(`--format: ${format}`);
+  if (exact && !exactMatches(exact.params, chain, format.fracBits)) {
+    lines.push(`qfirm export recorded exact ${exact.format} values, but the weights have changed since: the weights are used`);
+    exact = undefined;
+  }
+
+  let params: Int32Array[];
+  let loss: TrainingChoice["loss"];
+  let learningRate: number;
+  if (exact) {
+    let k = 0;
+    params = chain.layers.flatMap((l) => [l.weight, l.bias]).map((t) => exact!.params.slice(k, (k += t.values.length)));
+    lines.push(`weights: the exact ${formatName(format)} values qfirm export recorded (each matches the file's float32 weight)`);
+    const spec = exact.spec as { loss?: TrainingChoice["loss"]; optimizer?: { learningRate?: number } };
+    loss = spec.loss ?? { type: "l2" };
+    learningRate = spec.optimizer?.learningRate ?? DEFAULT_LEARNING_RATE;
+    lines.push(`loss and optimizer: as qfirm export recorded them (${loss.type}, sgd at ${learningRate})`);
+  } else {
+    params = quantizeAll(chain, format);
+    const worst = Math.max(
+      0,
+      ...chain.layers.flatMap((l, i) => [l.weight, l.bias].map((t, b) => Math.max(0, ...t.values.map((v, k) => Math.abs(v - fromQ(params[2 * i + b][k], format.fracBits)))))),
+    );
+    lines.push(`weights: rounded to ${formatName(format)} (half away from zero); largest rounding ${worst.toPrecision(2)} (${(worst * 2 ** format.fracBits).toFixed(2)} LSB)`);
+    const choice = chooseTraining(read.training, chain);
+    ({ loss, learningRate } = choice);
+    lines.push(...choice.lines);
+  }
+
+  const name = options.name ?? (exact?.spec.name as string | undefined) ?? specName(read.name ?? options.fallbackName);
+  const spec: Record<string, unknown> = {
+    name,
+    format: formatName(format),
+    ...(exact?.spec.gradFormat !== undefined ? { gradFormat: exact.spec.gradFormat } : {}),
+    inputs: chain.inputs,
+    layers: chain.layers.map((l) => ({ units: l.units, activation: l.activation })),
+    loss,
+    optimizer: { type: "sgd", learningRate },
+    ...(exact?.spec.lut !== undefined ? { lut: exact.spec.lut } : {}),
+    ...(exact?.spec.batch !== undefined ? { batch: exact.spec.batch } : {}),
+    weights: chain.layers.map((l, i) => {
+      const w = floatOf(params[2 * i], format.fracBits);
+      return {
+        weight: Array.from({ length: l.weight.shape[0] }, (_, r) => w.slice(r * l.units, (r + 1) * l.units)),
+        bias: floatOf(params[2 * i + 1], format.fracBits),
+      };
+    }),
+  };
+  parseSpec(spec); // the spec's own checks (learning rate ≥ 1 LSB, name, memory): a SpecError is exit 2 too
+  return { spec, lines };
+}
