@@ -4,8 +4,8 @@
 // the same rows with dense inputs); and the mcu module in the microcontroller
 // interpreters (wasm3, WAMR fast and classic) when QFIRM_RUNTIMES provides them.
 //
-//   npm run bench                       # full run: about 5 s per case, 5 minutes in all on 2 cores
-//   npm run bench -- --quick            # about 0.6 s per case, a smaller MNIST accuracy run: under a minute
+//   npm run bench                       # full run: about 5 s per case, 11 minutes in all on 2 cores
+//   npm run bench -- --quick            # about 0.6 s per case, a smaller MNIST accuracy run: about 3 minutes
 //   npm run bench -- --json FILE        # also writes the results as JSON
 //
 // Samples per second, for every model × engine × task: per-sample SGD (batch 1, the
