@@ -182,6 +182,12 @@ export function fast_row_limit(absLr: i64, fracBits: i32, gradFracBits: i32): i6
   return ((gLim + 1) << fracBits) - (<i64>1 << (fracBits - 1));
 }
 
+/** |x| as a u32 (2^31 for INT32_MIN). */
+// @ts-ignore: decorator
+@inline export function abs_u32(x: i32): u32 {
+  return <u32>(x < 0 ? -x : x);
+}
+
 /** Whether the row of input x is within fast_row_limit: |x|·maxDZ < limit. */
 // @ts-ignore: decorator
 @inline export function row_is_fast(x: i32, maxDZ: i64, limit: i64): bool {
@@ -218,9 +224,13 @@ export function grad_row_exact(x: i32, dZ: usize, gRow: usize, units: i32, fracB
   }
 }
 
-/** The bias gradients: gb[j] += dZ[j], saturating. */
-export function grad_bias(dZ: usize, gb: usize, units: i32): void {
-  for (let j = 0; j < units; j++) st(gb, j, q_add_sat(ld(gb, j), ld(dZ, j)));
+/**
+ * The bias gradients: gb[j] += dZ[j], saturating. That is grad_row_exact for an input
+ * of exactly 1 (2^F in q.F, F ≤ 30): 2^F·dZ[j] / 2^F is dZ[j] with nothing to round.
+ */
+// @ts-ignore: decorator
+@inline export function grad_bias(dZ: usize, gb: usize, units: i32, fracBits: i32, gradFracBits: i32): void {
+  grad_row_exact(1 << fracBits, dZ, gb, units, fracBits, gradFracBits);
 }
 
 /**
@@ -231,7 +241,7 @@ export function grad_bias(dZ: usize, gb: usize, units: i32): void {
 export function dense_backward(
   x: usize, dZ: usize, gw: usize, gb: usize, fanIn: i32, units: i32, fracBits: i32, gradFracBits: i32,
 ): void {
-  grad_bias(dZ, gb, units);
+  grad_bias(dZ, gb, units, fracBits, gradFracBits);
   for (let i = 0; i < fanIn; i++) {
     const xi = ld(x, i);
     if (xi != 0) grad_row_exact(xi, dZ, gw + ((<usize>i * <usize>units) << 2), units, fracBits, gradFracBits);
@@ -242,36 +252,56 @@ export function dense_backward(
 
 /**
  * The bias part of dense_backward_step: b[j] −= round(lr·dZ[j] / 2^G) saturating
- * (sgd_step), and with keepGrads gb[j] = dZ[j]. Returns max_j |dZ[j]|.
+ * (sgd_step), and with keepGrads gb[j] = dZ[j]. Writes step_row_fast's table, per unit
+ * j at tables + 8j: |dZ[j]| (a u32: 2^31 for INT32_MIN) and (dZ[j] ^ lr) >> 31, the
+ * sign of lr·dZ[j] as a mask (−1 negative, 0 not). Returns max_j |dZ[j]|.
  */
-export function step_bias(dZ: usize, b: usize, gb: usize, units: i32, fracBits: i32, gradFracBits: i32, lr: i32, keepGrads: bool): i64 {
+export function step_bias(
+  dZ: usize, b: usize, gb: usize, tables: usize, units: i32, fracBits: i32, gradFracBits: i32, lr: i32, keepGrads: bool,
+): i64 {
   sgd_step(b, dZ, units, lr, fracBits, gradFracBits, fracBits);
   let max: i64 = 0;
   for (let j = 0; j < units; j++) {
     const d = ld(dZ, j);
     if (keepGrads) st(gb, j, d);
-    const magnitude = d < 0 ? -<i64>d : <i64>d;
-    if (magnitude > max) max = magnitude;
+    const magnitude = abs_u32(d);
+    store<u32>(tables + (<usize>j << 3), magnitude);
+    store<i32>(tables + (<usize>j << 3), (d ^ lr) >> 31, 4);
+    if (<i64>magnitude > max) max = <i64>magnitude;
   }
   return max;
 }
 
 /**
- * One row of dense_backward_step within fast_row_limit, units [from, units): g and u
- * rounded as q_mul_round_sat does, without its clamps (they cannot act), w[j] −= u
- * saturated from the subtraction's overflow flag, and with keepGrads gw[j] = g.
+ * One row of dense_backward_step within fast_row_limit, units [from, units), from
+ * magnitudes: rounding half away from zero is odd, so round(v / 2^s) is
+ * sign(v)·((|v| + 2^(s−1)) >> s) and no sign fix-up is needed per rounding:
+ *   |g| = (|x|·|dZ[j]| + 2^(F−1)) >> F,  |u| = (|lr|·|g| + 2^(G−1)) >> G
+ * (|x|, |dZ[j]|, |lr| ≤ 2^31 and |g| < 2^31 within the limit: the products stay below
+ * 2^62), then the signs from the table's mask and the row's: g and u are exactly
+ * q_mul_round_sat's, whose clamps cannot act here. w[j] −= u saturated from the
+ * subtraction's overflow flag; with keepGrads gw[j] = g.
  */
 // @ts-ignore: decorator
 @inline export function step_row_fast(
-  x: i32, dZ: usize, wRow: usize, gRow: usize, from: i32, units: i32,
+  x: i32, tables: usize, wRow: usize, gRow: usize, units: i32,
   fracBits: i32, gradFracBits: i32, lr: i32, keepGrads: bool,
 ): void {
-  const xi = <i64>x;
-  const rate = <i64>lr;
-  for (let j = from; j < units; j++) {
-    const g = round_shift_i64(xi * <i64>ld(dZ, j), fracBits);
-    if (keepGrads) st(gRow, j, <i32>g);
-    const u = <i32>round_shift_i64(rate * g, gradFracBits);
+  const ax = <i64>abs_u32(x);
+  const alr = <i64>abs_u32(lr);
+  const halfF = <i64>1 << (fracBits - 1);
+  const halfG = <i64>1 << (gradFracBits - 1);
+  const rowSign = x >> 31;
+  const rateSign = lr >> 31;
+  let t = tables;
+  for (let j = 0; j < units; j++, t += 8) {
+    const ag = (ax * <i64>load<u32>(t) + halfF) >> fracBits;
+    const uSign = load<i32>(t, 4) ^ rowSign;
+    if (keepGrads) {
+      const gSign = uSign ^ rateSign;
+      st(gRow, j, (<i32>ag ^ gSign) - gSign);
+    }
+    const u = (<i32>((alr * ag + halfG) >> gradFracBits) ^ uSign) - uSign;
     const old = ld(wRow, j);
     const next = old - u;
     st(wRow, j, ((old ^ u) & (old ^ next)) < 0 ? wrapped_bound(next) : next);
@@ -297,14 +327,14 @@ export function step_row_exact(
  * g = 0 and keep p). With keepGrads the grads end as those would (0 for skipped
  * rows); without, they may be left holding anything: train_samples keeps only its last row's.
  * The layer below must already have its dX. lr in q.F, params in q.F, grads in q.G.
- * tables: scratch of 16 bytes per unit, for the SIMD twin's rounding biases (unused here).
+ * tables: scratch of 16 bytes per unit (step_bias's table here; the SIMD twin's rounding biases).
  */
 export function dense_backward_step(
   x: usize, dZ: usize, w: usize, b: usize, gw: usize, gb: usize, tables: usize,
   fanIn: i32, units: i32, fracBits: i32, gradFracBits: i32, lr: i32, keepGrads: bool,
 ): void {
-  const maxDZ = step_bias(dZ, b, gb, units, fracBits, gradFracBits, lr, keepGrads);
-  const limit = fast_row_limit(lr < 0 ? -<i64>lr : <i64>lr, fracBits, gradFracBits);
+  const maxDZ = step_bias(dZ, b, gb, tables, units, fracBits, gradFracBits, lr, keepGrads);
+  const limit = fast_row_limit(<i64>abs_u32(lr), fracBits, gradFracBits);
   for (let i = 0; i < fanIn; i++) {
     const xi = ld(x, i);
     const offset = (<usize>i * <usize>units) << 2;
@@ -318,6 +348,6 @@ export function dense_backward_step(
       step_row_exact(xi, dZ, wRow, gRow, units, fracBits, gradFracBits, lr);
       continue;
     }
-    step_row_fast(xi, dZ, wRow, gRow, 0, units, fracBits, gradFracBits, lr, keepGrads);
+    step_row_fast(xi, tables, wRow, gRow, units, fracBits, gradFracBits, lr, keepGrads);
   }
 }

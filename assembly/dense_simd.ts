@@ -16,7 +16,7 @@
 
 import {
   bias_in_acc, dense_forward_columns, fast_row_limit, grad_bias, grad_row_exact, grad_row_fast, max_abs,
-  row_is_fast, step_bias, step_row_exact, step_row_fast, store_sum,
+  row_is_fast, step_bias, step_row_exact, store_sum, wrapped_bound,
 } from "./dense";
 import { ld, q_sub_sat, q_zero, round_shift_i64, st } from "./q";
 
@@ -134,7 +134,7 @@ import { ld, q_sub_sat, q_zero, round_shift_i64, st } from "./q";
 @inline export function dense_backward(
   x: usize, dZ: usize, gw: usize, gb: usize, fanIn: i32, units: i32, fracBits: i32, gradFracBits: i32,
 ): void {
-  grad_bias(dZ, gb, units);
+  grad_bias(dZ, gb, units, fracBits, gradFracBits);
   const maxDZ = max_abs(dZ, units);
   const limit = fast_row_limit(0, fracBits, gradFracBits);
   const wide = units & ~3;
@@ -228,14 +228,32 @@ function step_row_saturate(x: i32, dZ: usize, wRow: usize, wide: i32, fracBits: 
   }
 }
 
+/** The units of a row past the last four, within fast_row_limit: g and u as q_mul_round_sat gives them, w −= u saturating. */
+// @ts-ignore: decorator
+@inline function step_row_tail(
+  x: i32, dZ: usize, wRow: usize, gRow: usize, from: i32, units: i32,
+  fracBits: i32, gradFracBits: i32, lr: i32, keepGrads: bool,
+): void {
+  const xi = <i64>x;
+  const rate = <i64>lr;
+  for (let j = from; j < units; j++) {
+    const g = round_shift_i64(xi * <i64>ld(dZ, j), fracBits);
+    if (keepGrads) st(gRow, j, <i32>g);
+    const u = <i32>round_shift_i64(rate * g, gradFracBits);
+    const old = ld(wRow, j);
+    const next = old - u;
+    st(wRow, j, ((old ^ u) & (old ^ next)) < 0 ? wrapped_bound(next) : next);
+  }
+}
+
 /** dense.ts dense_backward_step: rows four units at a time, the rounding biases from step_tables. */
 // @ts-ignore: decorator
 @inline export function dense_backward_step(
   x: usize, dZ: usize, w: usize, b: usize, gw: usize, gb: usize, tables: usize,
   fanIn: i32, units: i32, fracBits: i32, gradFracBits: i32, lr: i32, keepGrads: bool,
 ): void {
-  const maxDZ = step_bias(dZ, b, gb, units, fracBits, gradFracBits, lr, keepGrads);
-  step_tables(dZ, tables, units, fracBits, gradFracBits, lr);
+  const maxDZ = step_bias(dZ, b, gb, tables, units, fracBits, gradFracBits, lr, keepGrads);
+  step_tables(dZ, tables, units, fracBits, gradFracBits, lr); // over step_bias's scalar table, which is not used here
   const limit = fast_row_limit(lr < 0 ? -<i64>lr : <i64>lr, fracBits, gradFracBits);
   const t2 = <usize>units << 2;
   const wide = units & ~3;
@@ -257,6 +275,6 @@ function step_row_saturate(x: i32, dZ: usize, wRow: usize, wide: i32, fracBits: 
       ? step_row_lanes(xi, dZ, t1, t1 + t2, wRow, gRow, wide, fracBits, gradFracBits, lr, true)
       : step_row_lanes(xi, dZ, t1, t1 + t2, wRow, gRow, wide, fracBits, gradFracBits, lr, false);
     if (i32x4.bitmask(overflow) != 0) step_row_saturate(xi, dZ, wRow, wide, fracBits, gradFracBits, lr);
-    step_row_fast(xi, dZ, wRow, gRow, wide, units, fracBits, gradFracBits, lr, keepGrads);
+    step_row_tail(xi, dZ, wRow, gRow, wide, units, fracBits, gradFracBits, lr, keepGrads);
   }
 }
