@@ -11,7 +11,7 @@
 // most `terms` units of 2^−(fa+fb−accShift), far below one LSB of the result), so
 // `terms` of them plus the bias stay below 2^62 + 2^61: the sum cannot overflow,
 // whatever the buffers hold. The generator computes accShift. The sums live in
-// locals, four output units per pass over the inputs.
+// locals, eight output units per pass over the inputs (then four, then one).
 //
 // Gradients and updates, per weight (x in q.F, dZ in q.G, lr in q.F):
 //   g = sat(round(x·dZ / 2^F))        in q.G
@@ -22,6 +22,7 @@
 // - The two saturations on g and u are checked once per call: fast_row_limit bounds
 //   |x| from max_j |dZ[j]| and lr. Rows past it (rare: |x|·|dZ| near 2^(31+F), or a
 //   huge learning rate) take the plain per-weight path.
+// - The fused step rounds magnitudes and applies signs after (step_row_fast).
 // - w − u and gw + g are computed wrapping in i32; where the overflow flag
 //   ((a ^ b) & (a ^ r)) < 0 is set, the wrapped result's sign tells which bound the
 //   exact one crossed (wrapped_bound), so the saturated value is selected without i64.
