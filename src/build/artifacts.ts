@@ -11,7 +11,7 @@ export class ArtifactError extends Error {
 }
 
 /** The files a build writes; a folder holding anything else is not replaced. */
-export const ARTIFACT_FILES = ["model.wasm", "model.json", "model.h", "model.wat"];
+export const ARTIFACT_FILES = ["model.wasm", "model.json", "model.h", "model.wat", "qfirm.h", "qfirm_wasm3.c", "qfirm_wamr.c"];
 
 export async function writeArtifacts(outDir: string, files: Record<string, string | Uint8Array>): Promise<void> {
   const dest = resolve(outDir);

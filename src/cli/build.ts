@@ -1,11 +1,12 @@
 // qfirm build: spec → model.wasm, model.json, model.h (and model.wat).
 
-import type { Command } from "commander";
+import { InvalidArgumentError, type Command } from "commander";
 import binaryen from "binaryen";
 import { writeArtifacts } from "../build/artifacts.js";
 import { buildModel } from "../build/build.js";
 import { TARGETS, type Target } from "../build/compile.js";
 import { renderHeader } from "../build/header.js";
+import { HOSTS, hostFiles, type Host } from "../mcu/host.js";
 import { footprint, type Footprint } from "../run/inspect.js";
 import { renderTable } from "./table.js";
 import { loadSpec, parseTarget } from "./usage.js";
@@ -31,6 +32,11 @@ function watOf(wasm: Uint8Array): string {
   }
 }
 
+function parseHost(value: string): Host {
+  if (!(HOSTS as readonly string[]).includes(value)) throw new InvalidArgumentError(`"${value}" is not one of ${HOSTS.join(", ")}`);
+  return value as Host;
+}
+
 export function registerBuild(cli: Command): void {
   cli
     .command("build")
@@ -39,7 +45,8 @@ export function registerBuild(cli: Command): void {
     .requiredOption("--out <dir>", "the output folder (written whole or not at all)")
     .option("--target <target>", `code restrictions: ${TARGETS.join(" (wasm3, WAMR), ")}`, parseTarget, "mcu")
     .option("--wat", "also write DIR/model.wat, the text form")
-    .action(async (specPath: string, options: { out: string; target: Target; wat?: boolean }) => {
+    .option("--host <runtime>", `also write the C host library for a runtime: ${HOSTS.join(", ")} (qfirm.h, qfirm_<runtime>.c)`, parseHost)
+    .action(async (specPath: string, options: { out: string; target: Target; wat?: boolean; host?: Host }) => {
       const model = await loadSpec(specPath);
       const built = await buildModel(model, options.target);
       await writeArtifacts(options.out, {
@@ -47,8 +54,10 @@ export function registerBuild(cli: Command): void {
         "model.json": JSON.stringify(built.manifest, null, 2) + "\n",
         "model.h": renderHeader(built.manifest, built.wasm),
         ...(options.wat ? { "model.wat": watOf(built.wasm) } : {}),
+        ...(options.host ? hostFiles(options.host) : {}),
       });
-      console.log(`wrote ${options.out}/model.wasm, model.json, model.h${options.wat ? ", model.wat" : ""}`);
+      const extra = [...(options.wat ? ["model.wat"] : []), ...(options.host ? Object.keys(hostFiles(options.host)) : [])];
+      console.log(`wrote ${options.out}/model.wasm, model.json, model.h${extra.map((f) => `, ${f}`).join("")}`);
       printFootprint(footprint(built.wasm, built.manifest), false);
     });
 }

@@ -44,6 +44,12 @@ export function runtimeSource(name: RuntimeName, env: NodeJS.ProcessEnv = proces
   return dir;
 }
 
+/** The folders holding the runtime's public headers (wasm3's internal m3_env.h included). */
+export function runtimeIncludes(name: RuntimeName, env: NodeJS.ProcessEnv = process.env): string[] {
+  const source = runtimeSource(name, env);
+  return [name === "wasm3" ? join(source, "source") : join(source, "core", "iwasm", "include")];
+}
+
 /** Where built runtimes are kept: $QFIRM_CACHE, else $XDG_CACHE_HOME/qfirm, else ~/.cache/qfirm. */
 export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
   if (env[CACHE_ENV]) return resolve(env[CACHE_ENV]);
@@ -171,7 +177,7 @@ export async function hostRuntime(name: HostRuntimeName, env: NodeJS.ProcessEnv 
     const options = ["-DCMAKE_BUILD_TYPE=Release", "-DBUILD_WASI=none"];
     const key = [name, source, await compilerId(cc), options, sourceFingerprint(source, ["source", "platforms/app", "CMakeLists.txt"])];
     const dir = await cachedBuild("wasm3-host", key, (d) => cmakeBuild(source, options, { wasm3: "wasm3", "source/libm3.a": "libm3.a" }, d, cc), env);
-    return { name, include: [join(source, "source")], link: [join(dir, "libm3.a"), "-lm"], cli: join(dir, "wasm3") };
+    return { name, include: runtimeIncludes("wasm3", env), link: [join(dir, "libm3.a"), "-lm"], cli: join(dir, "wasm3") };
   }
   const source = runtimeSource("wamr", env);
   const options = wamrOptions(name === "wamr-fast");
@@ -180,7 +186,7 @@ export async function hostRuntime(name: HostRuntimeName, env: NodeJS.ProcessEnv 
   const dir = await cachedBuild(name, key, (d) => cmakeBuild(product, options, { iwasm: "iwasm", "libiwasm.a": "libiwasm.a" }, d, cc), env);
   return {
     name,
-    include: [join(source, "core", "iwasm", "include")],
+    include: runtimeIncludes("wamr", env),
     link: [join(dir, "libiwasm.a"), "-lm", "-ldl", "-lpthread"],
     cli: join(dir, "iwasm"),
   };
@@ -209,5 +215,5 @@ export async function wasm3Library(cc: string, ar: string, flags: string[], env:
     );
     await execOk(ar, ["rcs", join(d, "libm3.a"), ...sources.map((f) => join(d, f.replace(/\.c$/, ".o")))]);
   }, env);
-  return { include: [join(source, "source")], library: join(dir, "libm3.a") };
+  return { include: runtimeIncludes("wasm3", env), library: join(dir, "libm3.a") };
 }
