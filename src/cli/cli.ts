@@ -4,10 +4,12 @@
 
 import { Command, CommanderError } from "commander";
 import { ArtifactError } from "../build/artifacts.js";
+import { ToolchainError } from "../mcu/exec.js";
 import { QRangeError } from "../spec/format.js";
 import { SpecError } from "../spec/spec.js";
 import { registerBuild } from "./build.js";
 import { registerCheck } from "./check.js";
+import { registerEmulate } from "./emulate.js";
 import { registerInspect } from "./inspect.js";
 import { registerLutError } from "./lut_error.js";
 import { registerTrain } from "./train.js";
@@ -27,12 +29,14 @@ export function program(): Command {
   registerCheck(cli);
   registerLutError(cli);
   registerTrain(cli);
+  registerEmulate(cli);
   return cli;
 }
 
 /** One line for the errors a user can cause; anything else is a bug and keeps its stack. */
 function userMessage(error: unknown): string | undefined {
-  if (error instanceof SpecError || error instanceof QRangeError || error instanceof UsageError || error instanceof ArtifactError) {
+  if (error instanceof SpecError || error instanceof QRangeError || error instanceof UsageError || error instanceof ArtifactError ||
+    error instanceof ToolchainError) {
     return error.message.split("\n")[0];
   }
   return undefined;
