@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { buildModel } from "../src/build/build.js";
 import { ROOT } from "../src/build/compile.js";
-import { BoardRunError, BOARDS, emulate, type EmulateResult } from "../src/mcu/emulate.js";
+import { BoardRunError, BOARDS, emulate, EMULATE_RUNTIMES, type EmulateResult } from "../src/mcu/emulate.js";
 import type { Model } from "../src/spec/model.js";
 import { parseSpecText } from "../src/spec/spec.js";
 import { loadIris, loadMnist } from "../src/train/datasets.js";
@@ -34,34 +34,37 @@ function row(label: string, board: string, r: EmulateResult): string[] {
   const total = r.ram.static + r.ram.heapPeak + r.ram.stackPeak;
   const ms = (r.instructionsPerStep / CLOCK_HZ) * 1000;
   return [
-    label, board, n(r.flash), n(r.ram.static), `${n(r.ram.heapPeak)} (${n(r.linearMemory)})`, n(r.ram.stackPeak), n(total),
+    label, board, r.runtime, n(r.flash), n(r.ram.static), `${n(r.ram.heapPeak)} (${n(r.linearMemory)})`, n(r.ram.stackPeak), n(total),
     n(r.instructionsPerStep), ms < 1 ? `${(ms * 1000).toFixed(0)} µs` : `${ms.toFixed(1)} ms`,
   ];
 }
 
 async function main(): Promise<void> {
   const header = [
-    "model", "board", "flash (bytes)", "RAM static", "heap peak (linear memory)", "stack peak", "RAM total",
+    "model", "board", "runtime", "flash (bytes)", "RAM static", "heap peak (linear memory)", "stack peak", "RAM total",
     "instructions / train_step", "per step at 100 MHz (estimate)",
   ];
   const rows: string[][] = [];
   for (const { label, model } of models()) {
     for (const board of BOARD_NAMES) {
-      process.stderr.write(`${model.name} on ${board}…\n`);
-      try {
-        rows.push(row(label, `${board} (${BOARDS[board].cpu}, ${n(BOARDS[board].ram.bytes / 1024)} KiB RAM)`, await emulate(model, { board, steps: STEPS })));
-      } catch (error) {
-        if (!(error instanceof BoardRunError)) throw error;
-        const { manifest } = await buildModel(model);
-        const why = `does not fit: ${n(manifest.memory.bytesUsed)} bytes of linear memory alone (${error.message.replace(/^.*?: /, "")})`;
-        rows.push([label, `${board} (${BOARDS[board].cpu}, ${n(BOARDS[board].ram.bytes / 1024)} KiB RAM)`, why, "", "", "", "", "", ""]);
+      const boardLabel = `${board} (${BOARDS[board].cpu}, ${n(BOARDS[board].ram.bytes / 1024)} KiB RAM)`;
+      for (const runtime of EMULATE_RUNTIMES) {
+        process.stderr.write(`${model.name} on ${board} under ${runtime}…\n`);
+        try {
+          rows.push(row(label, boardLabel, await emulate(model, { board, runtime, steps: STEPS })));
+        } catch (error) {
+          if (!(error instanceof BoardRunError)) throw error;
+          const { manifest } = await buildModel(model);
+          const why = `does not fit: ${n(manifest.memory.bytesUsed)} bytes of linear memory alone (${error.message.replace(/^.*?: /, "")})`;
+          rows.push([label, boardLabel, runtime, why, "", "", "", "", "", ""]);
+        }
       }
     }
   }
   console.log(`| ${header.join(" | ")} |`);
-  console.log(`| ${header.map((_, i) => (i < 2 ? "---" : "---:")).join(" | ")} |`);
+  console.log(`| ${header.map((_, i) => (i < 3 ? "---" : "---:")).join(" | ")} |`);
   for (const r of rows) console.log(`| ${r.join(" | ")} |`);
-  console.log(`\nwasm3, ${STEPS} train_step calls each; instructions are the mean of steps 2-${STEPS} (QEMU -icount), not cycles.`);
+  console.log(`\n${STEPS} train_step calls each; instructions are the mean of steps 2-${STEPS} (QEMU -icount), not cycles.`);
 }
 
 await main();

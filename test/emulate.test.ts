@@ -1,7 +1,8 @@
 // qfirm emulate: firmware for an emulated Cortex-M (arm-none-eabi-gcc, newlib's
-// semihosting, qemu-system-arm) trains bit-identically to V8 on the documented
-// example and an Iris model, on the 4 MiB Cortex-M4 board and the documented example
-// on the 64 KiB one; counts instructions; and refuses bad usage with one line.
+// semihosting, qemu-system-arm) trains bit-identically to V8 under wasm3 and WAMR:
+// the documented example and an Iris model on the 4 MiB Cortex-M4 board, the
+// documented example on the 64 KiB one; counts instructions; and refuses bad usage
+// with one line.
 //
 // The CLI cases run bin/qfirm.js, which runs dist/: `npm run build` first (npm test does).
 
@@ -13,7 +14,7 @@ import { describe, expect, it } from "vitest";
 import { buildModel } from "../src/build/build.js";
 import { ROOT } from "../src/build/compile.js";
 import { exec } from "../src/mcu/exec.js";
-import { emulate, parseRun } from "../src/mcu/emulate.js";
+import { emulate, EMULATE_RUNTIMES, parseRun } from "../src/mcu/emulate.js";
 import type { Model } from "../src/spec/model.js";
 import { parseSpecText } from "../src/spec/spec.js";
 import { loadIris } from "../src/train/datasets.js";
@@ -98,8 +99,8 @@ describe("qfirm emulate: bad usage exits 2 with one line", () => {
 });
 
 const NEEDS = {
-  runtimes: ["wasm3" as const],
-  tools: [["arm-none-eabi-gcc", "gcc-arm-none-eabi"], ["qemu-system-arm", "qemu-system-arm"]] as [string, string][],
+  runtimes: ["wasm3" as const, "wamr" as const],
+  tools: [["arm-none-eabi-gcc", "gcc-arm-none-eabi"], ["qemu-system-arm", "qemu-system-arm"], ["cmake", "cmake"]] as [string, string][],
 };
 
 describeWith(NEEDS, "on an emulated Cortex-M", () => {
@@ -126,16 +127,24 @@ describeWith(NEEDS, "on an emulated Cortex-M", () => {
     expect(run.stdout).toMatch(/instructions counted with QEMU -icount, not cycles/);
   });
 
-  it("an Iris model (4-8-3, tanh, softmax, cross-entropy) on the Cortex-M4: V8's losses", async () => {
+  it.each(EMULATE_RUNTIMES)("%s: an Iris model (4-8-3, tanh, softmax, cross-entropy) on the Cortex-M4: V8's losses", async (runtime) => {
     const model = irisWithSample();
-    const result = await emulate(model, { steps: STEPS });
+    const result = await emulate(model, { runtime, steps: STEPS });
     expect(result.losses).toEqual(await v8Losses(model, STEPS));
     expect(new Set(result.losses).size).toBeGreaterThan(1);
   });
 
-  it("the documented example on the 64 KiB lm3s6965evb: V8's losses, everything within its RAM", async () => {
+  it("wamr: the documented example on the Cortex-M4: V8's losses", async () => {
     const model = readExample("documented-example.json");
-    const result = await emulate(model, { board: "lm3s6965evb", steps: STEPS });
+    const result = await emulate(model, { runtime: "wamr", steps: STEPS });
+    expect(result.losses).toEqual(await v8Losses(model, STEPS));
+    expect(result.linearMemory).toBe(1328); // WAMR trimmed it to __heap_base
+    expect(result.instructionsPerStep).toBeGreaterThan(1000);
+  });
+
+  it.each(EMULATE_RUNTIMES)("%s: the documented example on the 64 KiB lm3s6965evb: V8's losses, everything within its RAM", async (runtime) => {
+    const model = readExample("documented-example.json");
+    const result = await emulate(model, { runtime, board: "lm3s6965evb", steps: STEPS });
     expect(result.losses).toEqual(await v8Losses(model, STEPS));
     expect(result.ram.static + result.ram.heapPeak + result.ram.stackPeak).toBeLessThan(64 * 1024);
   });

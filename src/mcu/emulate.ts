@@ -14,7 +14,7 @@ import type { Manifest } from "../build/manifest.js";
 import type { Model } from "../spec/model.js";
 import { exec, execOk, ToolchainError } from "./exec.js";
 import { hostFiles, hostSourceName } from "./host.js";
-import { requireTool, runtimeSource, wasm3Library } from "./runtimes.js";
+import { requireTool, runtimeSource, wamrBoardLibrary, wasm3Library, type RuntimeLibrary } from "./runtimes.js";
 
 export interface Board {
   /** QEMU's -M machine. */
@@ -46,7 +46,7 @@ export const BOARDS: Record<string, Board> = {
   },
 };
 export const DEFAULT_BOARD = "mps2-an386";
-export const EMULATE_RUNTIMES = ["wasm3"] as const;
+export const EMULATE_RUNTIMES = ["wasm3", "wamr"] as const;
 export type EmulateRuntime = (typeof EMULATE_RUNTIMES)[number];
 export const DEFAULT_STEPS = 50;
 
@@ -155,14 +155,19 @@ export async function emulate(model: Model, options: EmulateOptions = {}): Promi
   if (!board) throw new ToolchainError(`board "${boardName}" is not one of ${Object.keys(BOARDS).join(", ")}`);
   const runtime = options.runtime ?? "wasm3";
   const steps = options.steps ?? DEFAULT_STEPS;
-  runtimeSource("wasm3");
+  runtimeSource(runtime);
   const tools = await boardToolchain(board);
   const built = await buildModel(model, "mcu");
-  const library = await wasm3Library(tools.gcc, tools.ar, [...boardFlags(board), ...WASM3_BOARD_DEFINES]);
+  // WAMR's fast interpreter (its default); it links libm for the float opcodes it implements.
+  const library: RuntimeLibrary =
+    runtime === "wasm3"
+      ? await wasm3Library(tools.gcc, tools.ar, [...boardFlags(board), ...WASM3_BOARD_DEFINES])
+      : await wamrBoardLibrary(tools.gcc, boardFlags(board), true);
+  const defines = runtime === "wasm3" ? WASM3_BOARD_DEFINES : ["-DRUN_WAMR"];
 
   const dir = await mkdtemp(join(tmpdir(), "qfirm-emulate-"));
   try {
-    const host = hostFiles("wasm3");
+    const host = hostFiles(runtime);
     const files: Record<string, string> = {
       "model.h": renderHeader(built.manifest, built.wasm),
       "run.h": runHeader(built.manifest, steps),
@@ -173,9 +178,9 @@ export async function emulate(model: Model, options: EmulateOptions = {}): Promi
     for (const name of ["board.h", "startup.c", "run.c"]) await copyFile(join(BOARD_DIR, name), join(dir, name));
     const elf = join(dir, "firmware.elf");
     const link = await exec(tools.gcc, [
-      ...boardFlags(board), ...WASM3_BOARD_DEFINES, "-std=c99",
+      ...boardFlags(board), ...defines, "-std=c99",
       "-I", dir, ...library.include.flatMap((i) => ["-I", i]),
-      join(dir, "run.c"), join(dir, "startup.c"), join(dir, hostSourceName("wasm3")), library.library,
+      join(dir, "run.c"), join(dir, "startup.c"), join(dir, hostSourceName(runtime)), library.library, "-lm",
       "-T", join(dir, "link.ld"), "-nostartfiles", "--specs=nano.specs", "--specs=rdimon.specs",
       "-Wl,--gc-sections", "-Wl,--wrap=_sbrk", "-o", elf,
     ]);

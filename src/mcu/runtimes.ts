@@ -12,6 +12,7 @@ import { existsSync, readdirSync, statSync } from "node:fs";
 import { copyFile, mkdir, mkdtemp, rename, rm } from "node:fs/promises";
 import { homedir } from "node:os";
 import { basename, join, relative, resolve } from "node:path";
+import { ROOT } from "../build/compile.js";
 import { exec, execOk, inParallel, ToolchainError, which } from "./exec.js";
 
 export const RUNTIMES_ENV = "QFIRM_RUNTIMES";
@@ -216,4 +217,26 @@ export async function wasm3Library(cc: string, ar: string, flags: string[], env:
     await execOk(ar, ["rcs", join(d, "libm3.a"), ...sources.map((f) => join(d, f.replace(/\.c$/, ".o")))]);
   }, env);
   return { include: runtimeIncludes("wasm3", env), library: join(dir, "libm3.a") };
+}
+
+/** WAMR's platform layer for a bare-metal Cortex-M (upstream ships RTOS ports only). */
+const WAMR_BARE_PLATFORM = join(ROOT, "src", "mcu", "board", "wamr");
+
+/**
+ * WAMR's interpreter (fast or classic) as a static library for a bare-metal Cortex-M:
+ * upstream's CMake with the platform layer in src/mcu/board/wamr, cross-compiled
+ * with `cc` and `flags` (which must name the CPU).
+ */
+export async function wamrBoardLibrary(cc: string, flags: string[], fast: boolean, env: NodeJS.ProcessEnv = process.env): Promise<RuntimeLibrary> {
+  const source = runtimeSource("wamr", env);
+  const cpu = flags.filter((f) => /^-m(cpu|thumb|float-abi)/.test(f));
+  const options = [
+    `-DWAMR_ROOT_DIR=${source}`, "-DCMAKE_SYSTEM_NAME=Generic", "-DCMAKE_SYSTEM_PROCESSOR=arm",
+    `-DCMAKE_ASM_COMPILER=${cc}`, "-DCMAKE_TRY_COMPILE_TARGET_TYPE=STATIC_LIBRARY", "-DCMAKE_BUILD_TYPE=None",
+    "-DWAMR_BUILD_TARGET=THUMBV7", `-DWAMR_BUILD_FAST_INTERP=${fast ? 1 : 0}`,
+    `-DCMAKE_C_FLAGS=${flags.join(" ")}`, `-DCMAKE_ASM_FLAGS=${cpu.join(" ")}`,
+  ];
+  const key = ["wamr-board", source, await compilerId(cc), options, sourceFingerprint(source, ["core", "build-scripts"]), sourceFingerprint(WAMR_BARE_PLATFORM, ["."])];
+  const dir = await cachedBuild(`wamr-board-${fast ? "fast" : "classic"}`, key, (d) => cmakeBuild(WAMR_BARE_PLATFORM, options, { "libiwasm.a": "libiwasm.a" }, d, cc), env);
+  return { include: runtimeIncludes("wamr", env), library: join(dir, "libiwasm.a") };
 }
