@@ -67,8 +67,9 @@ typedef struct qfirm_model {
 } qfirm_model;
 
 /* Loads the module (the bytes must outlive the model: model.h's array does) with
- * linear memory capped to what the module uses (its __heap_base export). With WAMR,
- * call wasm_runtime_init (or wasm_runtime_full_init) first. */
+ * linear memory capped to what the module uses (its __heap_base export). The model
+ * must not be open already (qfirm_close it first). With WAMR, call
+ * wasm_runtime_init (or wasm_runtime_full_init) first. */
 qfirm_status qfirm_open(qfirm_model *m, const uint8_t *wasm, uint32_t wasm_len, const qfirm_config *config);
 /* Frees what the runtime allocated; the model can be opened again. */
 void qfirm_close(qfirm_model *m);
