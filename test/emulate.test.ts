@@ -57,7 +57,7 @@ describe("reading the board's output", () => {
   it("turns SysTick ticks into instructions with the measured ratio and skips the first step in the mean", () => {
     const out = ["calibration 400000 10000", "open 1328 9000", "step 0 100 5000", "step 1 90 700", "step 2 80 702", "memory 16000 1500 16384", "done"].join("\n");
     expect(parseRun(out, 3)).toEqual({
-      losses: [100, 90, 80], stepInstructions: [200000, 28000, 28080], instructionsPerStep: 28040,
+      losses: [100, 90, 80], stepInstructions: [200000, 28000, 28080], instructionsPerStep: 28040, instructionsPerTick: 40,
       heapPeak: 16000, stackPeak: 1500, linearMemory: 1328,
     });
   });
@@ -112,6 +112,9 @@ describeWith(NEEDS, "on an emulated Cortex-M", () => {
     expect(result.losses).toEqual(await v8Losses(readExample("documented-example.json"), STEPS));
     expect(result.instructionsPerStep).toBeGreaterThan(1000);
     expect(result.instructionsFirstStep).toBeGreaterThan(result.instructionsPerStep);
+    // QEMU clocks the MPS2's SysTick at 25 MHz and -icount shift=0 runs 1 instruction
+    // per ns: 40 instructions a tick, when the count is of instructions.
+    expect(Math.abs(result.instructionsPerTick - 40)).toBeLessThan(0.01);
     expect(Object.keys(result.ram).sort()).toEqual(["heapPeak", "stackPeak", "static"]);
     // Linear memory is what the module uses, not its 64 KiB page; the heap holds it.
     expect(result.linearMemory).toBe(1328);

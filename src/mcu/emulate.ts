@@ -106,6 +106,8 @@ export interface EmulateResult {
   instructionsPerStep: number;
   instructionsFirstStep: number;
   stepInstructions: number[];
+  /** Instructions per SysTick tick, measured on a loop of known length (40 at the MPS2's 25 MHz). */
+  instructionsPerTick: number;
 }
 
 const BOARD_DIR = join(ROOT, "src", "mcu", "board");
@@ -217,6 +219,7 @@ export async function emulate(model: Model, options: EmulateOptions = {}): Promi
       instructionsPerStep: result.instructionsPerStep,
       instructionsFirstStep: result.stepInstructions[0],
       stepInstructions: result.stepInstructions,
+      instructionsPerTick: result.instructionsPerTick,
     };
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -226,6 +229,7 @@ export async function emulate(model: Model, options: EmulateOptions = {}): Promi
 interface ParsedRun {
   losses: number[];
   stepInstructions: number[];
+  instructionsPerTick: number;
   instructionsPerStep: number;
   heapPeak: number;
   stackPeak: number;
@@ -253,6 +257,7 @@ export function parseRun(stdout: string, steps: number): ParsedRun | { error: st
   return {
     losses: stepLines.map((s) => Number(s[1])),
     stepInstructions,
+    instructionsPerTick: perTick,
     instructionsPerStep: Math.round(later.reduce((a, b) => a + b, 0) / later.length),
     heapPeak: Number(memory[0]),
     stackPeak: Number(memory[1]),

@@ -98,6 +98,37 @@ function sourceFingerprint(root: string, parts: string[]): string {
 
 const builds = new Map<string, Promise<string>>();
 
+/** A lock older than this is taken for the trace of a process that died mid-build. */
+const STALE_LOCK_MS = 10 * 60_000;
+
+/**
+ * Takes the build's lock (a folder, created atomically) and returns false; or, when
+ * another process holds it, waits for that build and returns true once it is in
+ * place (false if that process gave up, so this one builds). Only saves work: the
+ * temporary folder and rename keep concurrent builds safe without it.
+ */
+async function awaitOtherBuilder(final: string): Promise<boolean> {
+  const lock = `${final}.lock`;
+  for (;;) {
+    try {
+      await mkdir(lock);
+      return false;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    }
+    while (existsSync(lock)) {
+      if (existsSync(final)) return true;
+      try {
+        if (Date.now() - statSync(lock).mtimeMs > STALE_LOCK_MS) await rm(lock, { recursive: true, force: true });
+      } catch {
+        // The lock went away between the two calls.
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    if (existsSync(final)) return true;
+  }
+}
+
 /**
  * The folder holding what `build` writes for this key, built once: first by this
  * process (concurrent callers share the promise), then from the cache on disk.
@@ -110,11 +141,14 @@ export function cachedBuild(name: string, key: unknown[], build: (dir: string) =
     pending = (async () => {
       if (existsSync(final)) return final;
       await mkdir(cacheRoot(env), { recursive: true });
+      if (await awaitOtherBuilder(final)) return final;
       const temp = await mkdtemp(join(cacheRoot(env), `.${basename(final)}.tmp-`));
       try {
         await build(temp);
         await rename(temp, final);
+        await rm(`${final}.lock`, { recursive: true, force: true });
       } catch (error) {
+        await rm(`${final}.lock`, { recursive: true, force: true });
         await rm(temp, { recursive: true, force: true });
         // Another process finished the same build first: its copy is as good as ours.
         const code = (error as NodeJS.ErrnoException).code;
