@@ -7,3 +7,6 @@ export type { Model } from "./spec/model.js";
 export { allQuantities, compare, TOLERANCES } from "./check/parity.js";
 export * as reference from "./reference/network.js";
 export { parseSpec, parseSpecText, SpecError } from "./spec/spec.js";
+export { emulate, BOARDS, type EmulateResult } from "./mcu/emulate.js";
+export { hostFiles, HOSTS } from "./mcu/host.js";
+export { hostRuntime, HOST_RUNTIMES, type HostRuntime } from "./mcu/runtimes.js";
