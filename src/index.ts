@@ -36,3 +36,8 @@ export { lossCurveSvg } from "./train/svg.js";
 
 // The browser page
 export { DEFAULT_PAGE_STEPS, pageScript, renderPage, type PageOptions } from "./web/page.js";
+
+// On a microcontroller: C hosts, runtimes, the emulated board
+export { emulate, BOARDS, type EmulateResult } from "./mcu/emulate.js";
+export { hostFiles, HOSTS } from "./mcu/host.js";
+export { hostRuntime, HOST_RUNTIMES, type HostRuntime } from "./mcu/runtimes.js";
