@@ -7,6 +7,7 @@ import { buildModel } from "../build/build.js";
 import { TARGETS, type Target } from "../build/compile.js";
 import { renderHeader } from "../build/header.js";
 import { footprint, type Footprint } from "../run/inspect.js";
+import { inferenceOnly } from "../spec/model.js";
 import { renderTable } from "./table.js";
 import { loadSpec, parseTarget } from "./usage.js";
 
@@ -16,7 +17,8 @@ export function printFootprint(f: Footprint, json: boolean): void {
     return;
   }
   const other = f.bytes - f.code - f.data;
-  console.log(`module: ${f.bytes} bytes (code ${f.code}, data ${f.data}, other ${other}); ${f.paramCount} params`);
+  const trained = f.training === "none" ? "inference only" : `training ${f.training}, ${f.trainableParamCount} trainable`;
+  console.log(`module: ${f.bytes} bytes (code ${f.code}, data ${f.data}, other ${other}); ${f.paramCount} params (${trained})`);
   console.log(`linear memory: ${f.memoryBytes} bytes used of ${f.pages} page${f.pages > 1 ? "s" : ""}`);
   console.log(renderTable(["buffer", "offset", "bytes"], f.memory.map((b) => [b.buffer, String(b.offset), String(b.bytes)])));
 }
@@ -39,8 +41,10 @@ export function registerBuild(cli: Command): void {
     .requiredOption("--out <dir>", "the output folder (written whole or not at all)")
     .option("--target <target>", `code restrictions: ${TARGETS.join(" (wasm3, WAMR), ")}`, parseTarget, "mcu")
     .option("--wat", "also write DIR/model.wat, the text form")
-    .action(async (specPath: string, options: { out: string; target: Target; wat?: boolean }) => {
-      const model = await loadSpec(specPath);
+    .option("--inference-only", 'forward and predict_samples only, as "training": "none" (the spec\'s training fields are ignored)')
+    .action(async (specPath: string, options: { out: string; target: Target; wat?: boolean; inferenceOnly?: boolean }) => {
+      const spec = await loadSpec(specPath);
+      const model = options.inferenceOnly ? inferenceOnly(spec) : spec;
       const built = await buildModel(model, options.target);
       await writeArtifacts(options.out, {
         "model.wasm": built.wasm,
