@@ -2,11 +2,12 @@
 
 /**
  * base^t in q1.31 for 0 ≤ base ≤ 2^31 (a value in [0, 1]) and t ≥ 0, by squaring and
- * multiplying: at most 61 products of two values ≤ 2^31 (each ≤ 2^62), each rounded
- * half up (half away from zero: all are ≥ 0). base^0 = 2^31 (1) and base^1 = base
- * exactly; every rounding adds at most 2^−32 and later products (all ≤ 1) never
- * enlarge an earlier error, so the result is within 31 · 2^−31 of the exact power of
- * the q1.31 base (t < 2^31: at most 30 squarings and 31 multiplications).
+ * multiplying: at most 61 products of two values ≤ 2^31 (each ≤ 2^62, no overflow),
+ * each rounded half up (half away from zero: all are ≥ 0), none above 2^31.
+ * base^0 = 2^31 (1) and base^1 = base exactly. Error against the exact power of the
+ * q1.31 base: each rounding adds at most 2^−32, and x ↦ x^k is k-Lipschitz on [0, 1];
+ * the square base^(2^j) enters the result ⌊t/2^j⌋ times and each of the ≤ 31
+ * multiplications once, so |error| ≤ (t + 31)·2^−32 (in q1.31: (t + 31)/2 LSBs).
  */
 export function pow_q31(base: i64, t: i32): i64 {
   let result: i64 = <i64>1 << 31;

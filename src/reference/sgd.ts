@@ -16,8 +16,14 @@ export function mapLayers(tensors: LayerWeights[][], f: (...values: number[]) =>
   for (const other of tensors) {
     if (other.length !== first.length) throw new Error(`optimizer: ${first.length} layers against ${other.length}`);
   }
+  // One arguments array, refilled per element: no allocation in the inner loop.
+  const values = new Array<number>(tensors.length);
+  const apply = (pick: (t: LayerWeights[]) => number) => {
+    for (let k = 0; k < tensors.length; k++) values[k] = pick(tensors[k]);
+    return f.apply(undefined, values);
+  };
   return first.map((layer, l) => ({
-    weight: layer.weight.map((row, i) => row.map((_, j) => f(...tensors.map((t) => t[l].weight[i][j])))),
-    bias: layer.bias.map((_, j) => f(...tensors.map((t) => t[l].bias[j]))),
+    weight: layer.weight.map((row, i) => row.map((_, j) => apply((t) => t[l].weight[i][j]))),
+    bias: layer.bias.map((_, j) => apply((t) => t[l].bias[j])),
   }));
 }
