@@ -6,7 +6,7 @@
 // `npx vitest run test/train.test.ts` needs `npm run build` before it.
 
 import { execFile } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -15,8 +15,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildModel } from "../src/build/build.js";
 import { Firmware } from "../src/run/driver.js";
 import { fromQ } from "../src/spec/format.js";
-import { loadIris } from "../src/train/datasets.js";
-import { parseSpecText } from "../src/spec/spec.js";
+import { loadIris, loadMnist } from "../src/train/datasets.js";
+import { parseSpec, parseSpecText } from "../src/spec/spec.js";
 import { lossCurveSvg, niceScale } from "../src/train/svg.js";
 import { predictFixed, renderSpec, train, trainedSpec, type TrainResult } from "../src/train/train.js";
 
@@ -165,6 +165,49 @@ describe("training on Iris: the module against the float64 reference", () => {
       expect(rebuilt.output(), `held-out row ${row}`).toEqual(expected[k]);
     });
   });
+});
+
+describe("every optimizer, module against the float64 reference", () => {
+  const OPTIMIZERS: [string, Record<string, unknown>][] = [
+    ["momentum", { type: "sgd", learningRate: 0.02, momentum: 0.9 }],
+    ["adam", { type: "adam", learningRate: 0.01 }],
+    ["adam with exponential decay", { type: "adam", learningRate: 0.01, decay: { type: "exponential", rate: 0.5, steps: 600 } }],
+  ];
+
+  it.each(OPTIMIZERS)(`Iris, %s: per-sample and batches of 8 follow the reference within ${TOLERANCE.lossRelative}, accuracy within ${TOLERANCE.accuracyGapPp} pp`, async (_, optimizer) => {
+    const model = parseSpec({ ...JSON.parse(specText), optimizer });
+    for (const batch of [1, 8]) {
+      const r = await train(model, iris, { epochs: EPOCHS, seed: 1, holdout: 0.2, batch });
+      const worst = worstEpoch(r);
+      expect(worst.relative, `batch ${batch}, epoch ${worst.epoch}: module ${worst.fixed}, reference ${worst.float}`).toBeLessThanOrEqual(TOLERANCE.lossRelative);
+      const a = r.accuracy!;
+      expect(a.fixed, `batch ${batch}`).toBeGreaterThanOrEqual(MIN_ACCURACY);
+      expect(Math.abs(a.fixed - a.float) * 100, `batch ${batch}`).toBeLessThanOrEqual(TOLERANCE.accuracyGapPp);
+    }
+  });
+
+  // MNIST kept small for the test run (400 rows to train, 100 held out, one epoch);
+  // the README's figures come from `qfirm train` on 4,000 rows.
+  const mnist = loadMnist(500);
+  const MNIST_SPEC = JSON.parse(readFileSync(join(ROOT, "examples", "mnist.json"), "utf8")) as Record<string, unknown>;
+  const MNIST_OPTIMIZERS: [string, Record<string, unknown>][] = [
+    ["sgd", { type: "sgd", learningRate: 0.02 }],
+    // η·1/(1 − μ) = 0.05: the effective rate of plain SGD at 0.05, where per-sample training stays smooth.
+    ["momentum", { type: "sgd", learningRate: 0.005, momentum: 0.9 }],
+    ["adam", { type: "adam", learningRate: 0.001 }],
+  ];
+  it.each(MNIST_OPTIMIZERS)(
+    `MNIST (784-32-10), %s: accuracy within ${TOLERANCE.accuracyGapPp} pp of the reference's`,
+    async (_, optimizer) => {
+      const model = parseSpec({ ...MNIST_SPEC, optimizer });
+      const r = await train(model, mnist, { epochs: 1, seed: 1, holdout: 0.2, batch: 1 });
+      const a = r.accuracy!;
+      expect(a.rows).toBe(100);
+      expect(a.float, "the reference learns").toBeGreaterThanOrEqual(0.6);
+      expect(Math.abs(a.fixed - a.float) * 100).toBeLessThanOrEqual(TOLERANCE.accuracyGapPp);
+      expect(worstEpoch(r).relative).toBeLessThanOrEqual(TOLERANCE.lossRelative);
+    },
+  );
 });
 
 describe("the loss curve", () => {
