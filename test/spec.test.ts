@@ -212,6 +212,82 @@ describe("semantic errors name the field", () => {
   });
 });
 
+describe("training options: trainable layers, optimizers, decay, training modes", () => {
+  it("default to every layer trainable, plain SGD (momentum 0), no decay, full training; Adam to β1 0.9, β2 0.999, ε 1e-7", () => {
+    const model = parseSpec(example());
+    expect(model.layers.map((l) => l.trainable)).toEqual([true, true]);
+    expect(model.optimizer).toEqual({ type: "sgd", learningRate: 0.5, momentum: 0 });
+    expect(model.training).toBe("full");
+    const adam = parseSpec({ ...example(), optimizer: { type: "adam", learningRate: 0.01 } });
+    expect(adam.optimizer).toEqual({ type: "adam", learningRate: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 });
+    expect(adam.learningRate).toBe(0.01);
+    const decayed = parseSpec({ ...example(), optimizer: { type: "sgd", learningRate: 0.1, momentum: 0.9, decay: { type: "step", rate: 0.5, steps: 100 } } });
+    expect(decayed.optimizer).toEqual({ type: "sgd", learningRate: 0.1, momentum: 0.9, decay: { type: "step", rate: 0.5, steps: 100 } });
+  });
+
+  it("accepts an inference-only spec without loss or optimizer, softmax included", () => {
+    const spec = example();
+    delete spec.loss;
+    delete spec.optimizer;
+    spec.training = "none";
+    spec.layers[1] = { units: 2, activation: "softmax" };
+    spec.weights[1] = { weight: [[0.4, 0.1], [1.16, 0.2]], bias: [-0.41, 0.3] };
+    spec.sample.target = [1, 0];
+    expect(parseSpec(spec).training).toBe("none");
+  });
+
+  const cases: [string, (spec: any) => void, string, string][] = [
+    ["a beta on sgd", (s) => (s.optimizer.beta1 = 0.9), "optimizer.beta1", 'only "adam" takes beta1, not "sgd"'],
+    ["momentum on adam", (s) => (s.optimizer = { type: "adam", learningRate: 0.01, momentum: 0.9 }), "optimizer.momentum", 'only "sgd" takes momentum, not "adam"'],
+    ["momentum 1", (s) => (s.optimizer.momentum = 1), "optimizer.momentum", "must be a number ≥ 0 and < 1, got 1"],
+    ["momentum below q1.31", (s) => (s.optimizer.momentum = 1e-12), "optimizer.momentum", "1e-12 rounds to 0 in q1.31; use 0 or at least 4.657e-10"],
+    ["beta2 rounding to 1", (s) => (s.optimizer = { type: "adam", learningRate: 0.01, beta2: 0.9999999999 }), "optimizer.beta2", `0.9999999999 rounds to 1 in q1.31; the most is ${1 - 2 ** -31}`],
+    ["epsilon above 1", (s) => (s.optimizer = { type: "adam", learningRate: 0.01, epsilon: 2 }), "optimizer.epsilon", "must be a number > 0 and ≤ 1, got 2"],
+    [
+      "momentum beyond gradFormat's headroom",
+      (s) => { s.gradFormat = "q29.3"; s.optimizer.momentum = 0.95; },
+      "optimizer.momentum",
+      "0.95 lets the velocity grow to 2^5 gradients, more than gradFormat q29.3 has fraction bits (3); use a smaller momentum or a gradFormat with at least 5 fraction bits",
+    ],
+    ["decay rate 0", (s) => (s.optimizer.decay = { type: "step", rate: 0, steps: 10 }), "optimizer.decay.rate", "must be a number > 0 and ≤ 1, got 0"],
+    ["decay steps 0", (s) => (s.optimizer.decay = { type: "exponential", rate: 0.5, steps: 0 }), "optimizer.decay.steps", "must be an integer from 1 to 2147483647, got 0"],
+    ["decay type", (s) => (s.optimizer.decay = { type: "linear", rate: 0.5, steps: 10 }), "optimizer.decay.type", '"linear" is not one of exponential, step'],
+    ["training mode", (s) => (s.training = "partial"), "training", '"partial" is not one of full, lean, none'],
+    ["trainable not boolean", (s) => (s.layers[0].trainable = "no"), "layers[0].trainable", 'must be true or false, got "no"'],
+    [
+      "every layer frozen",
+      (s) => s.layers.forEach((l: any) => (l.trainable = false)),
+      "layers",
+      'every layer has "trainable": false, so nothing would train; make one trainable, or build an inference-only module ("training": "none")',
+    ],
+    [
+      "lean with momentum",
+      (s) => { s.training = "lean"; s.optimizer.momentum = 0.9; },
+      "optimizer.momentum",
+      'training "lean" fuses a plain SGD step into backward and keeps no velocity; use momentum 0 or training "full"',
+    ],
+    [
+      "lean with adam",
+      (s) => { s.training = "lean"; s.optimizer = { type: "adam", learningRate: 0.01 }; },
+      "optimizer.type",
+      '"adam" keeps two moments per parameter from the gradients; training "lean" takes plain SGD: use training "full"',
+    ],
+    ["inference only with an optimizer", (s) => { s.training = "none"; delete s.loss; }, "optimizer", 'has no use in an inference-only module ("training": "none"); remove it'],
+    ["inference only with a loss", (s) => { s.training = "none"; delete s.optimizer; }, "loss", 'has no use in an inference-only module ("training": "none"); remove it'],
+    [
+      "inference only with a frozen layer",
+      (s) => { s.training = "none"; delete s.optimizer; delete s.loss; s.layers[1].trainable = false; },
+      "layers[1].trainable",
+      'has no use in an inference-only module ("training": "none"); remove it',
+    ],
+  ];
+  it.each(cases)("turns away %s with one line naming the field", (_, mutate, path, problem) => {
+    const error = errorOf(mutate);
+    expect(error.path).toBe(path);
+    expect(error.problem).toBe(problem);
+  });
+});
+
 describe("invalid JSON", () => {
   it("says where, in one line", () => {
     const error = specError(() => parseSpecText('{\n  "name": "x",\n  "inputs": [1, 2,, 3]\n}', "spec.json"));

@@ -5,8 +5,7 @@
 // bin/qfirm.js runs dist/, which `npm test` builds first (pretest). Run directly,
 // `npx vitest run test/train.test.ts` needs `npm run build` before it.
 
-import { execFile } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -19,9 +18,9 @@ import { loadIris, loadMnist } from "../src/train/datasets.js";
 import { parseSpec, parseSpecText } from "../src/spec/spec.js";
 import { lossCurveSvg, niceScale } from "../src/train/svg.js";
 import { predictFixed, renderSpec, train, trainedSpec, type TrainResult } from "../src/train/train.js";
+import { qfirm } from "./support/qfirm.js";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
-const BIN = join(ROOT, "bin", "qfirm.js");
 const IRIS_SPEC = join(ROOT, "examples", "iris.json");
 
 /**
@@ -240,26 +239,6 @@ describe("the loss curve", () => {
 
 // ---- qfirm train, through the real binary ----
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function qfirm(...args: string[]): Promise<Run> {
-  if (!existsSync(join(ROOT, "dist", "src", "cli", "cli.js"))) {
-    throw new Error("dist/src/cli/cli.js is missing: run `npm run build` first (`npm test` does it in pretest)");
-  }
-  const env = { ...process.env };
-  delete env.QFIRM_DEBUG;
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, [BIN, ...args], { cwd: ROOT, env, timeout: 90_000, encoding: "utf8" }, (error, stdout, stderr) => {
-      if (error && typeof error.code !== "number") return reject(new Error(`qfirm ${args.join(" ")}: ${error.message}\n${stderr}`));
-      resolve({ code: error ? Number(error.code) : 0, stdout, stderr });
-    });
-  });
-}
-
 let tmp: string;
 beforeAll(async () => {
   tmp = await mkdtemp(join(tmpdir(), "qfirm-train-test-"));
@@ -297,6 +276,29 @@ describe.concurrent("qfirm train", () => {
       expect(run.stderr).not.toMatch(/internal error|^\s+at\s/m);
     });
     expect(await readdir(dir)).toEqual([]);
+  });
+
+  it("says which optimizer runs, keeps the spec's optimizer under --learning-rate, and turns away --batch on a lean spec", async ({ expect }) => {
+    const dir = await mkdtemp(join(tmp, "optimizers-"));
+    const spec = JSON.parse(await readFile(IRIS_SPEC, "utf8"));
+    const adam = join(dir, "adam.json");
+    await writeFile(adam, JSON.stringify({ ...spec, optimizer: { type: "adam", learningRate: 0.01, decay: { type: "step", rate: 0.5, steps: 100 } } }));
+    const lean = join(dir, "lean.json");
+    await writeFile(lean, JSON.stringify({ ...spec, training: "lean", layers: [{ ...spec.layers[0], trainable: false }, spec.layers[1]] }));
+    const [a, b, c, d] = await Promise.all([
+      qfirm("train", adam, "--dataset", "iris", "--epochs", "2"),
+      qfirm("train", adam, "--dataset", "iris", "--epochs", "1", "--learning-rate", "0.002"),
+      qfirm("train", lean, "--dataset", "iris", "--epochs", "1"),
+      qfirm("train", lean, "--dataset", "iris", "--batch", "8"),
+    ]);
+    expect(a.code, a.stderr).toBe(0);
+    expect(a.stdout).toMatch(/^optimizer: adam \(learning rate 0\.01, beta1 0\.9, beta2 0\.999, epsilon 1e-7\); step decay: rate 0\.5 every 100 steps; training full, all layers train$/m);
+    expect(a.stdout.match(/^[12]\/2 /gm)).toHaveLength(2);
+    expect(b.stdout).toMatch(/^optimizer: adam \(learning rate 0\.002, /m);
+    expect(c.code, c.stderr).toBe(0);
+    expect(c.stdout).toMatch(/^optimizer: sgd \(learning rate 0\.05\); training lean, layers trained: 1 \(others frozen\)$/m);
+    expect(d.code).toBe(2);
+    expect(d.stderr).toBe('qfirm: --batch 8: a "lean" module trains per sample (it has no train_batch); use --batch 1\n');
   });
 
   it("trains Iris, prints a line per epoch and the accuracies, writes the trained spec and the curve", async ({ expect }) => {

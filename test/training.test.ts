@@ -5,6 +5,8 @@
 // each takes is what the manifest and the README say.
 
 import { readFileSync } from "node:fs";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { memoryCells, memoryRows, type MemoryRow } from "../bench/memory.js";
@@ -19,6 +21,7 @@ import type { LayerWeights, Model } from "../src/spec/model.js";
 import { parseSpec } from "../src/spec/spec.js";
 import { loadIris } from "../src/train/datasets.js";
 import { CASES, drawNet } from "./support/nets.js";
+import { qfirm } from "./support/qfirm.js";
 import { expectWithin } from "./tolerance.js";
 
 /**
@@ -329,4 +332,45 @@ describe("memory, from the manifest", () => {
     }
   });
 
+});
+
+describe("the CLI", () => {
+  it("qfirm build --inference-only: forward and predict only, no grads, less memory; inspect and check agree", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "qfirm-training-cli-"));
+    try {
+      const spec = join(ROOT, "examples", "iris.json");
+      const [inference, full] = await Promise.all([
+        qfirm("build", spec, "--out", join(dir, "inference"), "--inference-only"),
+        qfirm("build", spec, "--out", join(dir, "full")),
+      ]);
+      expect(inference.code, inference.stderr).toBe(0);
+      expect(inference.stdout).toMatch(/; 67 params \(inference only\)$/m);
+      expect(full.stdout).toMatch(/; 67 params \(training full, 67 trainable\)$/m);
+      const manifest = JSON.parse(await readFile(join(dir, "inference", "model.json"), "utf8"));
+      const fullManifest = JSON.parse(await readFile(join(dir, "full", "model.json"), "utf8"));
+      expect([manifest.training, manifest.buffers.grads, manifest.buffers.target, manifest.optimizer]).toEqual(["none", null, null, null]);
+      expect(manifest.memory.bytesUsed).toBeLessThan(fullManifest.memory.bytesUsed);
+      const wasm = new Uint8Array(await readFile(join(dir, "inference", "model.wasm")));
+      expect(exportNames(wasm)).toEqual(["forward", "input_ptr", "memory", "output_ptr", "params_ptr"]);
+      const header = await readFile(join(dir, "inference", "model.h"), "utf8");
+      expect(header).toContain('#define IRIS_TRAINING "none"');
+      expect(header).not.toMatch(/GRADS_OFFSET|TARGET_OFFSET/);
+      const inspect = await qfirm("inspect", join(dir, "inference"));
+      expect(inspect.stdout).not.toMatch(/^(grads|target)\b/m);
+      expect(inspect.stdout).toMatch(/^layer 0 z, a +\d+ +64$/m);
+
+      // qfirm check on a spec with a frozen layer compares no gradient of it.
+      const frozen = join(dir, "frozen.json");
+      const example = JSON.parse(await readFile(join(ROOT, "examples", "documented-example.json"), "utf8"));
+      example.layers[0].trainable = false;
+      await writeFile(frozen, JSON.stringify(example));
+      const check = await qfirm("check", frozen, "--json");
+      expect(check.code, check.stderr).toBe(0);
+      const keys = (JSON.parse(check.stdout) as { rows: { key: string }[] }).rows.map((r) => r.key);
+      expect(keys.filter((k) => k.startsWith("∂L/∂W[1]") || k.startsWith("∂L/∂b[1]"))).toHaveLength(3);
+      expect(keys.filter((k) => /^∂L\/∂(W|b|z|a)\[0\]/.test(k))).toEqual([]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });

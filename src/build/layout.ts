@@ -3,7 +3,15 @@
 // tensors only, in the same order: with every layer trainable they mirror params
 // exactly (ABI v1); a frozen layer's tensors take no room in them.
 
-import { countsSteps, fanInOf, isTrainable, lowestTrainable, type LayerWeights, type Model } from "../spec/model.js";
+import {
+  countsSteps,
+  fanInOf,
+  isTrainable,
+  lowestTrainable,
+  velocityHeadroomBits,
+  type LayerWeights,
+  type Model,
+} from "../spec/model.js";
 
 export interface TensorLayout {
   layer: number;
@@ -55,11 +63,6 @@ export function trainableCount(model: Model): number {
 export interface StateBuffer {
   name: "velocity" | "m" | "v";
   fracBits: number;
-}
-
-/** Bits of headroom momentum's velocity needs over the gradient: |v| ≤ max|g| / (1 − μ). */
-export function velocityHeadroomBits(momentum: number): number {
-  return Math.ceil(Math.log2(1 / (1 - momentum)));
 }
 
 export function stateBuffers(model: Model): StateBuffer[] {

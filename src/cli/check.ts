@@ -10,7 +10,7 @@ import { allQuantities, compare, type ParityRow } from "../check/parity.js";
 import { trace as referenceTrace } from "../reference/network.js";
 import { Firmware } from "../run/driver.js";
 import { formatName } from "../spec/format.js";
-import type { Model } from "../spec/model.js";
+import { lowestTrainable, type Model } from "../spec/model.js";
 import { num, percent, printed, relative, renderTable } from "./table.js";
 import { loadSpec, parseNumbers, UsageError } from "./usage.js";
 
@@ -22,6 +22,10 @@ interface ParityReport {
   /** null when the module computes no gradient (training "lean" or "none"). */
   worstGradient: ParityRow | null;
   ok: boolean;
+}
+
+function plural(n: number, one: string): string {
+  return n === 1 ? one : `${one}s`;
 }
 
 function worstOf(rows: ParityRow[]): ParityRow | null {
@@ -58,15 +62,17 @@ function printReport(report: ParityReport, model: Model, json: boolean): void {
     r.ok ? "ok" : "FAIL",
   ]);
   const frozen = model.layers.flatMap((layer, l) => (layer.trainable === false ? [l] : []));
-  const what =
+  const formats =
+    model.training === "none" ? `${formatName(model.format)} values` : `${formatName(model.format)} values, ${formatName(model.gradFormat)} gradients`;
+  const scope =
     model.training === "none"
-      ? "inference only: forward quantities"
+      ? "inference only: the forward pass"
       : model.training === "lean"
-        ? "training lean (no grads buffer): forward and loss"
+        ? "training lean, no grads buffer: the forward pass and the loss"
         : frozen.length > 0
-          ? `frozen layers ${frozen.join(", ")}: no gradients, backward stops at layer ${frozen.length === model.layers.length ? "-" : model.layers.findIndex((l) => l.trainable !== false)}`
+          ? `frozen ${plural(frozen.length, "layer")} ${frozen.join(", ")}: no gradients for ${frozen.length > 1 ? "them" : "it"}; backward stops at layer ${lowestTrainable(model)}`
           : "";
-  console.log(`${report.name}: ${formatName(model.format)} values, ${formatName(model.gradFormat)} gradients${what ? `; ${what}` : ""}`);
+  console.log(`${report.name}: ${formats}${scope ? `; ${scope}` : ""}`);
   console.log(renderTable(header, rows));
   const w = report.worstGradient;
   if (w) console.log(`worst gradient error: ${percent(w.relError)} (${w.label}, ${w.lsbError.toFixed(1)} LSBs)`);

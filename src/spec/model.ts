@@ -110,6 +110,11 @@ export function fanInOf(model: Model, layer: number): number {
   return layer === 0 ? model.inputs : model.layers[layer - 1].units;
 }
 
+/** Bits of headroom momentum's velocity needs over the gradient: |v| ≤ max|g| / (1 − μ) ≤ 2^h · max|g|. */
+export function velocityHeadroomBits(momentum: number): number {
+  return Math.ceil(Math.log2(1 / (1 - momentum)));
+}
+
 /** Whether the optimizer keeps state beside the params: momentum's velocity, Adam's moments. */
 export function hasOptimizerState(model: Model): boolean {
   return model.optimizer.type === "adam" || model.optimizer.momentum > 0;

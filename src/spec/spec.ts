@@ -25,6 +25,7 @@ import {
   type QFormat,
   type Sample,
   type Training,
+  velocityHeadroomBits,
 } from "./model.js";
 
 /** Line breaks JSON.stringify leaves raw (and any other), escaped: a message stays one line. */
@@ -329,7 +330,7 @@ export function parseSpec(value: unknown): Model {
     );
   }
 
-  const optimizer = optimizerOf(spec.optimizer, training, format);
+  const optimizer = optimizerOf(spec.optimizer, training, format, gradFormat);
   const learningRate = optimizer.learningRate;
 
   const inputs = spec.inputs;
@@ -436,7 +437,7 @@ const SGD_ONLY = ["momentum"] as const;
 const ADAM_ONLY = ["beta1", "beta2", "epsilon"] as const;
 
 /** The optimizer with its defaults, after the checks a schema cannot make. */
-function optimizerOf(raw: RawOptimizer | undefined, training: Training, format: QFormat): Optimizer {
+function optimizerOf(raw: RawOptimizer | undefined, training: Training, format: QFormat, gradFormat: QFormat): Optimizer {
   const given = raw ?? { type: "sgd" as const, learningRate: DEFAULT_LEARNING_RATE };
   // An inference-only module has no optimizer (checkNoTrainingFields): the default is never used.
   if (training === "none") return { type: "sgd", learningRate: given.learningRate, momentum: DEFAULT_MOMENTUM };
@@ -450,7 +451,17 @@ function optimizerOf(raw: RawOptimizer | undefined, training: Training, format: 
   const decay = given.decay ? { decay: { ...given.decay } } : {};
   if (given.type === "sgd") {
     const momentum = given.momentum ?? DEFAULT_MOMENTUM;
-    if (momentum > 0) checkOptimizerConstant("optimizer.momentum", momentum, true);
+    if (momentum > 0) {
+      checkOptimizerConstant("optimizer.momentum", momentum, true);
+      // The velocity (assembly/momentum.ts) keeps 31 − h more fraction bits than the gradients; h ≤ G keeps it at least 31.
+      const headroom = velocityHeadroomBits(momentum);
+      if (headroom > gradFormat.fracBits) {
+        throw new SpecError(
+          "optimizer.momentum",
+          `${short(momentum)} lets the velocity grow to 2^${headroom} gradients, more than gradFormat ${formatName(gradFormat)} has fraction bits (${gradFormat.fracBits}); use a smaller momentum or a gradFormat with at least ${headroom} fraction bits`,
+        );
+      }
+    }
     if (momentum > 0 && training === "lean") {
       throw new SpecError(
         "optimizer.momentum",
