@@ -14,8 +14,7 @@ import { flattenParams } from "../src/build/layout.js";
 import { adam_step } from "../src/reference/adam.js";
 import { decayed_rate } from "../src/reference/decay.js";
 import { momentum_step } from "../src/reference/momentum.js";
-import { Optimizer } from "../src/reference/optimizer.js";
-import { mapLayers } from "../src/reference/sgd.js";
+import { mapValues, Optimizer } from "../src/reference/optimizer.js";
 import type { LayerWeights } from "../src/spec/model.js";
 import { mulberry32, parseSpec } from "../src/spec/spec.js";
 import { expectWithin } from "./tolerance.js";
@@ -40,7 +39,7 @@ function shapedLike(draw: () => number): LayerWeights[] {
   return [layer(3, 4), layer(4, 2)];
 }
 
-const fround = (layers: LayerWeights[]) => mapLayers([layers], Math.fround);
+const fround = (layers: LayerWeights[]) => mapValues(layers, Math.fround);
 
 /**
  * Seeded gradients over every scale: most within ±1, some tiny (1e-7 to 1e-5, where
@@ -99,8 +98,8 @@ describe("the float64 optimizers against TensorFlow.js (float32), 50 steps on th
     const gradients = gradientSequence(c.seed);
     const expected = tfTrajectory(tf.train.adam(c.learningRate, c.beta1, c.beta2, c.epsilon), start, gradients);
     let params = start;
-    let m = mapLayers([start], () => 0);
-    let v = mapLayers([start], () => 0);
+    let m = mapValues(start, () => 0);
+    let v = mapValues(start, () => 0);
     let worst = 0;
     gradients.forEach((g, k) => {
       ({ params, m, v } = adam_step(params, g, m, v, k + 1, c));
@@ -118,7 +117,7 @@ describe("the float64 optimizers against TensorFlow.js (float32), 50 steps on th
     const gradients = gradientSequence(c.seed);
     const expected = tfTrajectory(tf.train.momentum(c.learningRate, c.momentum), start, gradients);
     let params = start;
-    let velocity = mapLayers([start], () => 0);
+    let velocity = mapValues(start, () => 0);
     let worst = 0;
     gradients.forEach((g, k) => {
       ({ params, velocity } = momentum_step(params, g, velocity, c.learningRate, c.momentum));

@@ -7,23 +7,31 @@ import { isTrainable, type LayerWeights, type Model } from "../spec/model.js";
 import { adam_step } from "./adam.js";
 import { decayed_rate } from "./decay.js";
 import { momentum_step } from "./momentum.js";
-import { mapLayers, sgd_step } from "./sgd.js";
+import { sgd_step } from "./sgd.js";
+
+/** f of each value, as fresh layers of the same shape (the optimizers' state is shaped like the params). */
+export function mapValues(layers: LayerWeights[], f: (value: number) => number): LayerWeights[] {
+  return layers.map(({ weight, bias }) => ({ weight: weight.map((row) => row.map(f)), bias: bias.map(f) }));
+}
 
 export class Optimizer {
   /** Optimizer steps taken. */
   steps = 0;
-  /** Per trainable layer, in layer order: momentum's velocity, Adam's moments (zero at first). */
-  velocity: LayerWeights[];
-  m: LayerWeights[];
-  v: LayerWeights[];
+  /**
+   * Per trainable layer, in layer order: momentum's velocity, Adam's moments; zero at
+   * first, and empty for an optimizer that keeps no such state.
+   */
+  velocity: LayerWeights[] = [];
+  m: LayerWeights[] = [];
+  v: LayerWeights[] = [];
   private readonly trainable: number[];
 
   constructor(readonly model: Model) {
     this.trainable = model.layers.flatMap((layer, l) => (isTrainable(layer) ? [l] : []));
-    const zeros = () => mapLayers([this.trainable.map((l) => model.weights[l])], () => 0);
-    this.velocity = zeros();
-    this.m = zeros();
-    this.v = zeros();
+    const zeros = () => mapValues(this.trainable.map((l) => model.weights[l]), () => 0);
+    const o = model.optimizer;
+    if (o.type === "adam") [this.m, this.v] = [zeros(), zeros()];
+    else if (o.momentum > 0) this.velocity = zeros();
   }
 
   /** The learning rate of the next step. */
