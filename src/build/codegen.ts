@@ -247,24 +247,29 @@ function optimizerCode(model: Model, layout: MemoryLayout, imports: Imports): { 
     imports.add("steps", "advance_step");
     constants.push(`const STEP: usize = ${layout.step}; // optimizer steps taken (i32)`);
   }
+  // The learning rate of step t (t ≥ 1 with a step counter): the base rate, decayed where the spec asks.
   let rate = "learningRate";
   if (o.decay) {
     imports.add("decay", "decayed_rate");
-    const rho = o.decay.type === "exponential" ? o.decay.rate ** (1 / o.decay.steps) : 1;
+    const exponential = o.decay.type === "exponential";
     constants.push(
-      `// decay "${o.decay.type}": η_t = η·rate^${o.decay.type === "exponential" ? "(t/steps)" : "⌊t/steps⌋"}; rate and rho = rate^(1/steps) in q1.31.`,
+      exponential
+        ? "// decay \"exponential\": η_t = η·rate^(t/steps) = η·rate^⌊t/steps⌋·rho^(t mod steps), rate and rho = rate^(1/steps) in q1.31."
+        : "// decay \"step\": η_t = η·rate^⌊t/steps⌋, rate in q1.31 (rho = 1: nothing between the steps).",
       `const DECAY_STEPS: i32 = ${o.decay.steps};`,
       `const DECAY_RATE: i64 = ${q31(o.decay.rate)};`,
-      `const DECAY_RHO: i64 = ${q31(rho)};`,
+      `const DECAY_RHO: i64 = ${q31(exponential ? o.decay.rate ** (1 / o.decay.steps) : 1)};`,
     );
     rate = "decayed_rate(learningRate, t - 1, DECAY_STEPS, DECAY_RATE, DECAY_RHO)";
   }
-  const counter = layout.step !== null ? "\n  const t = advance_step(STEP);" : "";
-  functions.push(`
+  const advance = layout.step !== null ? "\n  const t = advance_step(STEP);" : "";
+  if (fusesStep(model)) {
+    functions.push(`
 /** The learning rate of the optimizer step about to run${layout.step !== null ? ", which it counts" : ""}. */
-function step_rate(): i32 {${counter}
+function step_rate(): i32 {${advance}
   return ${rate};
 }`);
+  }
   if (model.training !== "full") return { constants, functions: functions.join("\n") };
 
   const runs = trainableRuns(model);
@@ -305,12 +310,10 @@ function step_rate(): i32 {${counter}
     prelude = "\n  const rate = count > 1 ? <i32>div_round_i64(lr, count) : lr;";
     calls = runs.map((r) => `sgd_step(PARAMS + ${4 * r.params}, GRADS + ${4 * r.grads}, ${r.length}, rate, F, G, F);`);
   }
-  const t = layout.step !== null ? "\n  const t = advance_step(STEP);" : "";
-  const lr = o.decay ? "decayed_rate(learningRate, t - 1, DECAY_STEPS, DECAY_RATE, DECAY_RHO)" : "learningRate";
   functions.push(`
 /** One optimizer step from the grads, averaged over count ≥ 1 rows. */
-function optimizer_step(count: i32): void {${t}
-  const lr = ${lr};${prelude}
+function optimizer_step(count: i32): void {${advance}
+  const lr = ${rate};${prelude}
   ${calls.join("\n  ")}
 }`);
   return { constants, functions: functions.join("\n") };
