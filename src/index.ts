@@ -3,7 +3,7 @@
 
 // Spec → model
 export { parseSpec, parseSpecText, SpecError, SPEC_SCHEMA } from "./spec/spec.js";
-export type { Layer, LayerWeights, Loss, Model, QFormat, Sample } from "./spec/model.js";
+export { inferenceOnly, type Decay, type Layer, type LayerWeights, type Loss, type Model, type Optimizer as OptimizerSpec, type QFormat, type Sample, type Training } from "./spec/model.js";
 export { formatName, fromQ, lsb, parseFormat, QRangeError, rangeOf, rangeText, toQ } from "./spec/format.js";
 
 // Model → module, and the files a build writes

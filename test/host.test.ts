@@ -74,13 +74,13 @@ async function trainingScenario(name: string, path: string, built: Built): Promi
   };
   ok(`train ${STEPS}`, Array.from({ length: STEPS }, () => v8.call("train_step")));
   ok("params", v8.words(m.buffers.params, m.paramCount));
-  const rate = toQ(m.learningRate.value * 2, m.learningRate.fracBits); // above the initial one: see lowRateModel
+  const rate = toQ(m.learningRate!.value * 2, m.learningRate!.fracBits); // above the initial one: see lowRateModel
   v8.call("set_learning_rate", rate);
   ok(`lr ${rate}`);
   ok("train 3", Array.from({ length: 3 }, () => v8.call("train_step")));
   if (m.batch) {
     const input = v8.words(m.buffers.input, m.inputs);
-    const target = v8.words(m.buffers.target, m.outputs);
+    const target = v8.words(m.buffers.target!, m.outputs);
     const rows = Array.from({ length: BATCH_ROWS }, (_, k) => [...input.map((q, i) => q + (k - 1) * 977 * (i + 1)), ...target]).flat();
     v8.write(m.batch.offset, rows);
     ok(`batch ${BATCH_ROWS} ${rows.join(" ")}`);

@@ -6,6 +6,7 @@ import { artifactFiles, buildModel } from "../build/build.js";
 import { TARGETS, type Target } from "../build/compile.js";
 import { HOSTS, hostFiles, type Host } from "../mcu/host.js";
 import { footprint, type Footprint } from "../run/inspect.js";
+import { inferenceOnly } from "../spec/model.js";
 import { renderTable } from "./table.js";
 import { loadSpec, parseTarget } from "./usage.js";
 
@@ -15,7 +16,8 @@ export function printFootprint(f: Footprint, json: boolean): void {
     return;
   }
   const other = f.bytes - f.code - f.data;
-  console.log(`module: ${f.bytes} bytes (code ${f.code}, data ${f.data}, other ${other}); ${f.paramCount} params`);
+  const trained = f.training === "none" ? "inference only" : `training ${f.training}, ${f.trainableParamCount} trainable`;
+  console.log(`module: ${f.bytes} bytes (code ${f.code}, data ${f.data}, other ${other}); ${f.paramCount} params (${trained})`);
   console.log(`linear memory: ${f.memoryBytes} bytes used of ${f.pages} page${f.pages > 1 ? "s" : ""}`);
   console.log(renderTable(["buffer", "offset", "bytes"], f.memory.map((b) => [b.buffer, String(b.offset), String(b.bytes)])));
 }
@@ -34,9 +36,11 @@ export function registerBuild(cli: Command): void {
     .option("--target <target>", `code restrictions: ${TARGETS.join(" (wasm3, WAMR), ")}`, parseTarget, "mcu")
     .option("--wat", "also write DIR/model.wat, the text form")
     .option("--host <runtime>", `also write the C host library for a runtime: ${HOSTS.join(", ")} (qfirm.h, qfirm_<runtime>.c)`, parseHost)
+    .option("--inference-only", 'forward and predict_samples only, as "training": "none" (the spec\'s training fields are ignored)')
     .option("--force", "replace an earlier build in DIR")
-    .action(async (specPath: string, options: { out: string; target: Target; wat?: boolean; host?: Host; force?: boolean }) => {
-      const model = await loadSpec(specPath);
+    .action(async (specPath: string, options: { out: string; target: Target; wat?: boolean; host?: Host; inferenceOnly?: boolean; force?: boolean }) => {
+      const spec = await loadSpec(specPath);
+      const model = options.inferenceOnly ? inferenceOnly(spec) : spec;
       const out: Output = { path: options.out, kind: "folder", option: "--out" };
       const writing = { inputs: [specPath], force: options.force };
       checkOutputs([out], writing);
