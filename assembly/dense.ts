@@ -310,8 +310,9 @@ export function step_bias(
 }
 
 /**
- * The plain per-weight row, for rows row_is_exact picks: gw[j] = sat(round(x·dZ[j])) (the
- * grads row is written whatever keepGrads), then sgd_step's w[j] = sat(w[j] − sat(round(lr·gw[j]))).
+ * The plain per-weight row, for rows past fast_row_limit: gRow[j] = sat(round(x·dZ[j]))
+ * (grad_row_exact from zero), then sgd_step's w[j] = sat(w[j] − sat(round(lr·gRow[j]))).
+ * gRow is the grads row with keepGrads, else scratch (a lean module has no grads).
  */
 export function step_row_exact(
   x: i32, dZ: usize, wRow: usize, gRow: usize, units: i32, fracBits: i32, gradFracBits: i32, lr: i32,
@@ -321,14 +322,21 @@ export function step_row_exact(
   sgd_step(wRow, gRow, units, lr, fracBits, gradFracBits, fracBits);
 }
 
+/** Where step_row_exact keeps a row of gradients when no grads may be written: past the tables. */
+// @ts-ignore: decorator
+@inline export function exact_row_scratch(tables: usize, units: i32): usize {
+  return tables + (<usize>units << 4);
+}
+
 /**
  * dense_backward and then the SGD step on this layer, in one pass, for per-sample
  * training: g = x[i]·dZ[j] and p −= lr·g at once, bit-identical to zero_grad,
  * dense_backward, sgd_step (a fresh g saturates to itself; rows with x[i] = 0 have
  * g = 0 and keep p). With keepGrads the grads end as those would (0 for skipped
- * rows); without, they may be left holding anything: train_samples keeps only its last row's.
+ * rows); without, they are left alone (a lean module passes none): train_samples keeps only its last row's.
  * The layer below must already have its dX. lr in q.F, params in q.F, grads in q.G.
- * tables: scratch of 16 bytes per unit (step_bias's table here; the SIMD twin's rounding biases).
+ * tables: 20 bytes per unit of scratch (step_bias's table here, the SIMD twin's rounding
+ * biases; then exact_row_scratch).
  */
 export function dense_backward_step(
   x: usize, dZ: usize, w: usize, b: usize, gw: usize, gb: usize, tables: usize,
@@ -346,7 +354,7 @@ export function dense_backward_step(
     }
     const wRow = w + offset;
     if (!row_is_fast(xi, maxDZ, limit)) {
-      step_row_exact(xi, dZ, wRow, gRow, units, fracBits, gradFracBits, lr);
+      step_row_exact(xi, dZ, wRow, keepGrads ? gRow : exact_row_scratch(tables, units), units, fracBits, gradFracBits, lr);
       continue;
     }
     step_row_fast(xi, tables, wRow, gRow, units, fracBits, gradFracBits, lr, keepGrads);

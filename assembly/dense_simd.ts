@@ -16,7 +16,7 @@
 
 import {
   bias_in_acc, dense_forward_columns, fast_row_limit, grad_bias, grad_row_exact, grad_row_fast, max_abs,
-  row_is_fast, step_bias, step_row_exact, store_sum, wrapped_bound,
+  row_is_fast, step_bias, step_row_exact, store_sum, wrapped_bound, exact_row_scratch,
 } from "./dense";
 import { ld, q_sub_sat, q_zero, round_shift_i64, st } from "./q";
 
@@ -267,7 +267,7 @@ function step_row_saturate(x: i32, dZ: usize, wRow: usize, wide: i32, fracBits: 
     }
     const wRow = w + offset;
     if (!row_is_fast(xi, maxDZ, limit)) {
-      step_row_exact(xi, dZ, wRow, gRow, units, fracBits, gradFracBits, lr);
+      step_row_exact(xi, dZ, wRow, keepGrads ? gRow : exact_row_scratch(tables, units), units, fracBits, gradFracBits, lr);
       continue;
     }
     const t1 = tables + (xi < 0 ? <usize>units << 3 : 0);

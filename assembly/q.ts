@@ -94,3 +94,46 @@ export function q_zero(buffer: usize, n: i32): void {
 export function q_copy(from: usize, to: usize, n: i32): void {
   for (let i = 0; i < n; i++) st(to, i, ld(from, i));
 }
+
+// ---- 62-bit state values (the optimizers' i64 velocity and moments) ----
+//
+// Optimizer state keeps ~31 more fraction bits than the gradients it accumulates, so
+// a gradient's contribution is exact in it; every state value stays within ±2^62.
+
+/** The bound every state value keeps: 2^62. */
+export const STATE_LIMIT: i64 = <i64>1 << 62;
+
+/** Clamps an i64 to [−2^62, 2^62]: the range of a state value (memory a host overwrote included). */
+// @ts-ignore: decorator
+@inline export function clamp_state(x: i64): i64 {
+  return x > STATE_LIMIT ? STATE_LIMIT : x < -STATE_LIMIT ? -STATE_LIMIT : x;
+}
+
+/**
+ * round(x·c / 2^31) for |x| ≤ 2^62 and 0 ≤ c ≤ 2^31 (a q1.31 constant in [0, 1]),
+ * rounded half away from zero, exactly: |x| = h·2^31 + l with h ≤ 2^31, l < 2^31,
+ * so |x|·c / 2^31 = h·c + l·c / 2^31 with h·c ≤ 2^62 and l·c < 2^62. |result| ≤ |x|.
+ */
+export function mul_state_q31_round(x: i64, c: i64): i64 {
+  const magnitude = x < 0 ? -x : x;
+  const h = magnitude >> 31;
+  const l = magnitude & 0x7fffffff;
+  const r = h * c + ((l * c + (<i64>1 << 30)) >> 31);
+  return x < 0 ? -r : r;
+}
+
+/**
+ * round(x·q / 2^shift) for |x| ≤ 2^62, any i32 q and 31 ≤ shift ≤ 62, rounded half away
+ * from zero, then saturated to i32: a state value times a q.F rate, back to q.F. With
+ * |x| = h·2^31 + l (h ≤ 2^31, l < 2^31) and A = h·|q|, B = l·|q| (each ≤ 2^62):
+ * round = ⌊(A + 2^(shift−32) + ⌊B / 2^31⌋) / 2^(shift−31)⌋ for shift > 31, and
+ * A + ⌊(B + 2^30) / 2^31⌋ for shift = 31; every sum stays below 2^63.
+ */
+export function mul_state_i32_round_sat(x: i64, q: i32, shift: i32): i32 {
+  const magnitude = x < 0 ? -x : x;
+  const qMagnitude = q < 0 ? -<i64>q : <i64>q;
+  const a = (magnitude >> 31) * qMagnitude;
+  const b = (magnitude & 0x7fffffff) * qMagnitude;
+  const r = shift == 31 ? a + ((b + (<i64>1 << 30)) >> 31) : (a + (<i64>1 << (shift - 32)) + (b >> 31)) >> (shift - 31);
+  return sat_i32((x < 0) != (q < 0) ? -r : r);
+}

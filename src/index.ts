@@ -3,7 +3,7 @@
 
 // Spec → model
 export { parseSpec, parseSpecText, SpecError, SPEC_SCHEMA } from "./spec/spec.js";
-export type { Layer, LayerWeights, Loss, Model, QFormat, Sample } from "./spec/model.js";
+export { inferenceOnly, type Decay, type Layer, type LayerWeights, type Loss, type Model, type Optimizer as OptimizerSpec, type QFormat, type Sample, type Training } from "./spec/model.js";
 export { formatName, fromQ, lsb, parseFormat, QRangeError, rangeOf, rangeText, toQ } from "./spec/format.js";
 
 // Model → module, and the files a build writes
@@ -36,3 +36,8 @@ export { lossCurveSvg } from "./train/svg.js";
 
 // The browser page
 export { DEFAULT_PAGE_STEPS, pageScript, renderPage, type PageOptions } from "./web/page.js";
+
+// On a microcontroller: C hosts, runtimes, the emulated board
+export { emulate, BOARDS, type EmulateResult } from "./mcu/emulate.js";
+export { hostFiles, HOSTS } from "./mcu/host.js";
+export { hostRuntime, HOST_RUNTIMES, type HostRuntime } from "./mcu/runtimes.js";

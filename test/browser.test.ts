@@ -127,7 +127,7 @@ describe("qfirm page", () => {
     const nodeLosses: number[] = [];
     const floatLosses: number[] = [];
     for (let k = 0; k < STEPS; k++) {
-      nodeLosses.push(firmware.exports.train_step());
+      nodeLosses.push(firmware.exports.train_step!());
       const next = trainStep(model, params, model.sample!.input, model.sample!.target);
       floatLosses.push(next.loss);
       params = next.params;
@@ -154,7 +154,7 @@ describe("qfirm page", () => {
       const cells = await tab.$$eval("#outputs tbody td[data-value]", (tds) => tds.map((td) => Number((td as HTMLElement).dataset.value)));
       expect(cells).toEqual([model.sample!.target[0], nodeOutput[0], floatOutput[0]]);
       // And the module learned what float64 learned: every step's loss within 1e-6 of the reference's.
-      const worst = Math.max(...losses.map((q, k) => Math.abs(fromQ(q, built.manifest.loss.fracBits) - floatLosses[k])));
+      const worst = Math.max(...losses.map((q, k) => Math.abs(fromQ(q, built.manifest.loss!.fracBits) - floatLosses[k])));
       expect(worst).toBeLessThan(1e-6);
       expect(floatLosses[STEPS - 1]).toBeLessThan(floatLosses[0] / 100);
 

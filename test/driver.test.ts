@@ -96,7 +96,7 @@ const BAD_VALUES: [string, number][] = [
 
 describe.each([
   { buffer: "input", length: INPUTS, set: (fw: Firmware, v: ArrayLike<number>) => fw.setInput(v), offset: () => built.manifest.buffers.input },
-  { buffer: "target", length: OUTPUTS, set: (fw: Firmware, v: ArrayLike<number>) => fw.setTarget(v), offset: () => built.manifest.buffers.target },
+  { buffer: "target", length: OUTPUTS, set: (fw: Firmware, v: ArrayLike<number>) => fw.setTarget(v), offset: () => built.manifest.buffers.target! },
 ])("set$buffer", ({ buffer, length, set, offset }) => {
   it("turns away a wrong length (short, long, empty) naming the buffer, writing nothing", async () => {
     const fw = await fresh();

@@ -188,7 +188,7 @@ function isWrongFor(path: Segment[], value: Json): boolean {
   const key = path[path.length - 1];
   if (key === "activation" && typeof value === "string") return !["sigmoid", "tanh", "relu", "linear", "softmax"].includes(value);
   if (key === "type" && path[0] === "loss" && typeof value === "string") return !["l2", "l1", "huber", "hinge", "cross_entropy", "cosine"].includes(value);
-  if (key === "type" && path[0] === "optimizer" && typeof value === "string") return value !== "sgd";
+  if (key === "type" && path[0] === "optimizer" && typeof value === "string") return value !== "sgd" && value !== "adam";
   return true;
 }
 

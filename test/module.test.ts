@@ -85,7 +85,7 @@ describe("ABI v1", () => {
     const memory = new Int32Array(fw.exports.memory.buffer);
     const input = Array.from(memory.subarray(fw.exports.input_ptr() / 4, fw.exports.input_ptr() / 4 + 3), (q) => q / 2 ** 24);
     input.forEach((x, i) => expect(Math.abs(x - json.sample.input[i])).toBeLessThanOrEqual(half));
-    const target = memory[fw.exports.target_ptr() / 4] / 2 ** 24;
+    const target = memory[fw.exports.target_ptr!() / 4] / 2 ** 24;
     expect(Math.abs(target - json.sample.target[0])).toBeLessThanOrEqual(half);
   });
 
@@ -100,7 +100,7 @@ describe("ABI v1", () => {
     ]);
     expect(m.params[0].offset).toBe(m.buffers.params);
     expect(m.params[1].offset).toBe(m.buffers.params + 6 * 4);
-    expect(m.params[2].gradOffset).toBe(m.buffers.grads + 8 * 4);
+    expect(m.params[2].gradOffset).toBe(m.buffers.grads! + 8 * 4);
   });
 
   it("train_step (fused backward and step) is bit-identical to zero_grad, forward, loss, backward, step", async () => {
@@ -110,12 +110,12 @@ describe("ABI v1", () => {
       const fused = await Firmware.load(wasm, manifest);
       const separate = await Firmware.load(wasm, manifest);
       for (let k = 0; k < 5; k++) {
-        const loss = fused.exports.train_step();
-        separate.exports.zero_grad();
+        const loss = fused.exports.train_step!();
+        separate.exports.zero_grad!();
         separate.exports.forward();
-        expect(separate.exports.loss(), `step ${k}`).toBe(loss);
-        separate.exports.backward();
-        separate.exports.step();
+        expect(separate.exports.loss!(), `step ${k}`).toBe(loss);
+        separate.exports.backward!();
+        separate.exports.step!();
       }
       // All of memory but the dense kernels' scratch (manifest `accumulators`), which only the fused step uses.
       const withoutScratch = (mem: WebAssembly.Memory) => {

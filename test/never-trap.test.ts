@@ -2,29 +2,31 @@
 // and nothing writes where it should not.
 //
 // For models covering every activation and every loss, in formats from q31.1 to
-// q2.30, the buffers a host may write (input, target, params, grads, the per-layer
-// scratch, the loss scratch, the batch rows and outputs) are filled with seeded
-// random i32 values, INT32_MIN and INT32_MAX included, and with uniform fills (all
-// INT32_MIN, all INT32_MAX, all zero: zero vectors for the cosine loss, equal logits for
-// softmax). Then every export is called, the learning rate set to extreme values,
-// and the batched entries called with row counts from INT32_MIN to INT32_MAX.
-// Each call must return (a trap is a WebAssembly.RuntimeError), and the whole of
-// linear memory is compared before and after it: a word may change only inside the
-// regions the call may write, from the manifest (strictly the tensors' lengths, not
-// their alignment padding):
+// q2.30, every optimizer (SGD, momentum, Adam, with and without a learning-rate
+// decay), frozen layers, and the lean and inference-only modules, the buffers a host
+// may write (input, target, params, grads, the optimizer state and step counter, the
+// per-layer scratch, the loss scratch, the batch rows and outputs) are filled with
+// seeded random i32 values, INT32_MIN and INT32_MAX included, and with uniform fills
+// (all INT32_MIN, all INT32_MAX, all zero: zero vectors for the cosine loss, equal
+// logits for softmax, a step count of INT32_MAX or negative). Then every export the
+// module has is called, the learning rate set to extreme values, and the batched
+// entries called with row counts from INT32_MIN to INT32_MAX. Each call must return
+// (a trap is a WebAssembly.RuntimeError), and the whole of linear memory is compared
+// before and after it: a word may change only inside the regions the call may write,
+// from the manifest (strictly the tensors' lengths, not their alignment padding):
 //
 //   forward          z and a of every layer, the dense kernels' scratch
 //   loss             lossScratch
 //   backward         dA and dZ of every layer, grads, lossScratch
 //   zero_grad        grads
-//   step             params
+//   step             the trainable params, the optimizer state and step counter
 //   train_step       all of the above
 //   train_samples,   as train_step
 //   train_batch
 //   predict_samples  z and a of every layer, the accumulators, the batch outputs
 //   the rest         nothing
 //
-// Never the tables, the input, the target or the batch rows.
+// Never a frozen layer's params, the tables, the input, the target or the batch rows.
 
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -54,8 +56,8 @@ interface Case {
 function spec(
   name: string,
   format: string,
-  layers: [number, string][],
-  loss: Record<string, unknown>,
+  layers: [number, string, boolean?][],
+  loss: Record<string, unknown> | undefined,
   extra: Record<string, unknown> = {},
 ): () => Model {
   return () =>
@@ -63,14 +65,15 @@ function spec(
       name,
       format,
       inputs: 4,
-      layers: layers.map(([units, activation]) => ({ units, activation })),
-      loss,
-      optimizer: { type: "sgd", learningRate: 0.5 },
+      layers: layers.map(([units, activation, trainable]) => ({ units, activation, ...(trainable === false ? { trainable } : {}) })),
+      ...(loss ? { loss, optimizer: { type: "sgd", learningRate: 0.5 } } : {}),
       init: { seed: name.length },
       batch: { capacity: 4 },
       ...extra,
     });
 }
+
+const ADAM = { type: "adam", learningRate: 0.01 };
 
 // Every activation (sigmoid, tanh, relu, linear, softmax) and every loss; formats
 // from q31.1 (accShift above F in the dense sums) to q2.30 (gradFormat = format).
@@ -85,6 +88,52 @@ const CASES: Case[] = [
   {
     name: "the documented example (no batch buffer)",
     model: () => parseSpecText(readFileSync(join(ROOT, "examples", "documented-example.json"), "utf8")),
+  },
+  // Optimizers, decays, frozen layers, lean and inference-only modules.
+  {
+    name: "momentum 0.9 with exponential decay, tanh → softmax, q8.24",
+    model: spec("momentum-ce", "q8.24", [[5, "tanh"], [4, "softmax"]], { type: "cross_entropy" }, {
+      optimizer: { type: "sgd", learningRate: 0.5, momentum: 0.9, decay: { type: "exponential", rate: 0.5, steps: 3 } },
+    }),
+  },
+  {
+    name: "momentum 0.999 (10 bits of headroom), relu → linear, l2, q16.16",
+    model: spec("momentum-high", "q16.16", [[5, "relu"], [3, "linear"]], { type: "l2" }, {
+      optimizer: { type: "sgd", learningRate: 0.5, momentum: 0.999 },
+    }),
+  },
+  {
+    name: "adam, sigmoid → tanh, huber, q2.30 (gradFormat q2.30: ε in q.62)",
+    model: spec("adam-huber", "q2.30", [[5, "sigmoid"], [3, "tanh"]], { type: "huber", delta: 0.5 }, { optimizer: { ...ADAM, epsilon: 1 } }),
+  },
+  {
+    name: "adam with step decay, layer 0 frozen, relu → softmax, q12.20",
+    model: spec("adam-frozen", "q12.20", [[5, "relu", false], [4, "softmax"]], { type: "cross_entropy" }, {
+      optimizer: { ...ADAM, beta1: 0, beta2: 0.99999, decay: { type: "step", rate: 0.5, steps: 2 } },
+    }),
+  },
+  {
+    name: "plain SGD with the last layer frozen, tanh → sigmoid, cosine, q8.24",
+    model: spec("sgd-last-frozen", "q8.24", [[5, "tanh"], [3, "sigmoid", false]], { type: "cosine" }),
+  },
+  {
+    name: "lean, with exponential decay, relu → linear, l1, q12.20",
+    model: spec("lean-l1", "q12.20", [[5, "relu"], [3, "linear"]], { type: "l1" }, {
+      training: "lean",
+      optimizer: { type: "sgd", learningRate: 0.5, decay: { type: "exponential", rate: 0.9, steps: 1 } },
+    }),
+  },
+  {
+    name: "lean, layer 0 frozen, tanh → softmax, q8.24",
+    model: spec("lean-frozen", "q8.24", [[5, "tanh", false], [4, "softmax"]], { type: "cross_entropy" }, { training: "lean" }),
+  },
+  {
+    name: "inference only, tanh → softmax, q8.24",
+    model: spec("inference-softmax", "q8.24", [[5, "tanh"], [4, "softmax"]], undefined, { training: "none" }),
+  },
+  {
+    name: "inference only, sigmoid → relu, q31.1",
+    model: spec("inference-tiny", "q31.1", [[5, "sigmoid"], [3, "relu"]], undefined, { training: "none" }),
   },
 ];
 
@@ -118,6 +167,9 @@ interface Regions {
   writes: Record<string, Region[]>;
 }
 
+const present = (name: string, offset: number | null | undefined, words: number): Region[] =>
+  offset === null || offset === undefined ? [] : [{ name, offset, words }];
+
 function regionsOf(m: Manifest): Regions {
   const units = m.scratch.map((_, l) => m.params[2 * l].shape[1]); // layer l's weight is tensor 2l
   const za = [
@@ -128,27 +180,33 @@ function regionsOf(m: Manifest): Regions {
     { name: "accumulators", offset: m.accumulators.offset, words: m.accumulators.bytes / 4 },
   ];
   const deltas = m.scratch.flatMap((s, l) => [
-    { name: `scratch[${l}].dA`, offset: s.dA, words: units[l] },
-    { name: `scratch[${l}].dZ`, offset: s.dZ, words: units[l] },
+    ...present(`scratch[${l}].dA`, s.dA, units[l]),
+    ...present(`scratch[${l}].dZ`, s.dZ, units[l]),
   ]);
-  const params = [{ name: "params", offset: m.buffers.params, words: m.paramCount }];
-  const grads = [{ name: "grads", offset: m.buffers.grads, words: m.paramCount }];
-  const lossScratch = [{ name: "lossScratch", offset: m.lossScratch, words: 4 }];
+  const tensorWords = (t: { shape: number[] }) => t.shape.reduce((a, b) => a * b);
+  const params = m.params.map((t) => ({ name: `params L${t.layer} ${t.kind}${t.trainable ? "" : " (frozen)"}`, offset: t.offset, words: tensorWords(t) }));
+  const trainable = params.filter((_, k) => m.params[k].trainable);
+  const grads = present("grads", m.buffers.grads, m.trainableParamCount);
+  const state = [
+    ...(m.optimizer?.buffers ?? []).map((b) => ({ name: `optimizer ${b.name}`, offset: b.offset, words: b.bytes / 4 })),
+    ...present("step counter", m.optimizer?.step?.offset, 1),
+  ];
+  const lossScratch = present("lossScratch", m.lossScratch, 4);
   const batchRows = m.batch ? [{ name: "batch rows", offset: m.batch.offset, words: (m.batch.capacity * m.batch.rowBytes) / 4 }] : [];
   const batchOutput = m.batch ? [{ name: "batch outputs", offset: m.batch.outputOffset, words: m.batch.capacity * m.outputs }] : [];
-  const training = [...za, ...deltas, ...grads, ...lossScratch, ...params];
+  const training = [...za, ...deltas, ...grads, ...lossScratch, ...trainable, ...state];
   return {
     fillable: [
       { name: "input", offset: m.buffers.input, words: m.inputs },
-      { name: "target", offset: m.buffers.target, words: m.outputs },
-      ...params, ...grads, ...za, ...deltas, ...lossScratch, ...batchRows, ...batchOutput,
+      ...present("target", m.buffers.target, m.outputs),
+      ...params, ...grads, ...state, ...za, ...deltas, ...lossScratch, ...batchRows, ...batchOutput,
     ],
     writes: {
       forward: za,
       loss: lossScratch,
       backward: [...deltas, ...grads, ...lossScratch],
       zero_grad: grads,
-      step: params,
+      step: [...trainable, ...state],
       set_learning_rate: [],
       train_step: training,
       train_samples: training,
@@ -171,6 +229,7 @@ function whereIs(m: Manifest, regions: Regions, byte: number): string {
 // ---------------------------------------------------------------------------------
 
 describe.each(CASES)("$name", ({ model: make }) => {
+  const training = make().training;
   let wasm: Uint8Array<ArrayBuffer>;
   let manifest: Manifest;
   beforeAll(async () => {
@@ -226,44 +285,57 @@ describe.each(CASES)("$name", ({ model: make }) => {
       for (const r of regions.fillable) for (let k = 0; k < r.words; k++) mem[r.offset / 4 + k] = next();
     };
 
+    const has = (name: string) => typeof exports[name] === "function";
     for (let round = 0; round < ROUNDS; round++) {
       const rate = LEARNING_RATES[round % LEARNING_RATES.length];
       // Calls on whatever the fill left in scratch (garbage activations and deltas) …
       fill(round);
-      call(round, "backward");
-      call(round, "loss");
-      call(round, "set_learning_rate", rate);
-      call(round, "step");
+      for (const name of ["backward", "loss"]) if (has(name)) call(round, name);
+      if (has("set_learning_rate")) call(round, "set_learning_rate", rate);
+      if (has("step")) call(round, "step");
       // … then in the order a host uses them.
       fill(round);
       call(round, "forward");
-      call(round, "loss");
-      call(round, "zero_grad");
-      call(round, "backward");
-      call(round, "backward"); // accumulates into saturated grads
-      call(round, "step");
-      call(round, "train_step");
-      for (const name of ["input_ptr", "output_ptr", "target_ptr", "params_ptr", "grads_ptr"]) call(round, name);
+      if (has("loss")) call(round, "loss");
+      if (has("backward")) {
+        call(round, "zero_grad");
+        call(round, "backward");
+        call(round, "backward"); // accumulates into saturated grads
+        call(round, "step");
+        call(round, "step"); // the step counter and state after a step
+      }
+      if (has("train_step")) call(round, "train_step");
+      for (const name of ["input_ptr", "output_ptr", "target_ptr", "params_ptr", "grads_ptr"]) if (has(name)) call(round, name);
       if (manifest.batch) {
-        for (const name of ["train_samples", "train_batch", "predict_samples"]) {
+        for (const name of ["train_samples", "train_batch", "predict_samples"].filter(has)) {
           for (const rows of BATCH_ROWS) {
             fill(round);
-            call(round, "set_learning_rate", rate);
+            if (has("set_learning_rate")) call(round, "set_learning_rate", rate);
             call(round, name, rows);
           }
         }
       }
     }
     expect(problems, problems.slice(0, 20).join("\n")).toEqual([]);
-    // Nothing was skipped: every round made every call.
-    const perRound = 4 + 7 + 5 + (manifest.batch ? 3 * BATCH_ROWS.length * 2 : 0);
+    // Nothing was skipped: every round made every call the module's exports allow.
+    const exported = (names: string[]) => names.filter(has).length;
+    const batched = manifest.batch ? exported(["train_samples", "train_batch", "predict_samples"]) : 0;
+    const setter = has("set_learning_rate") ? 1 : 0;
+    const perRound =
+      exported(["backward", "loss", "step"]) + setter + 1 + exported(["loss"]) + (has("backward") ? 5 : 0) + exported(["train_step"]) +
+      exported(["input_ptr", "output_ptr", "target_ptr", "params_ptr", "grads_ptr"]) + batched * BATCH_ROWS.length * (1 + setter);
     expect(calls).toBe(ROUNDS * perRound);
+    // The modes export what they should (test/training.test.ts checks each list exactly).
+    expect(has("zero_grad")).toBe(manifest.training === "full");
+    expect(has("train_step")).toBe(manifest.training !== "none");
   });
 
-  it(`train_step and train_samples equal their definitions bit for bit, over ${ROUNDS} fills`, async () => {
+  // Lean and inference-only modules have no zero_grad, backward or step to define them by.
+  if (training === "full") it(`train_step and train_samples equal their definitions bit for bit, over ${ROUNDS} fills`, async () => {
     // train_step is zero_grad, forward, backward, step (ABI v1), and train_samples(n) is
-    // that for each row; both are generated fused (dense_backward_step). On any buffers,
-    // the fused and the plain sequence must leave the same result and the same memory.
+    // that for each row; with plain SGD both are generated fused (dense_backward_step).
+    // On any buffers (optimizer state and step counter included), the fused and the
+    // plain sequence must leave the same result and the same memory.
     const load = async () => {
       const instance = await WebAssembly.instantiate(await WebAssembly.compile(wasm), {});
       return instance.exports as Record<string, (...args: number[]) => number> & { memory: WebAssembly.Memory };
@@ -318,7 +390,8 @@ describe.each(CASES)("$name", ({ model: make }) => {
         const mem = new Int32Array(plain.memory.buffer);
         const row = (batch.offset + k * batch.rowBytes) / 4;
         mem.copyWithin(manifest.buffers.input / 4, row, row + manifest.inputs);
-        mem.copyWithin(manifest.buffers.target / 4, row + batch.targetInRow / 4, row + batch.targetInRow / 4 + manifest.outputs);
+        const targetInRow = batch.targetInRow! / 4;
+        mem.copyWithin(manifest.buffers.target! / 4, row + targetInRow, row + targetInRow + manifest.outputs);
         plain.zero_grad();
         plain.forward();
         sum += BigInt(plain.loss());
@@ -331,7 +404,7 @@ describe.each(CASES)("$name", ({ model: make }) => {
       if (meanFused !== mean) problems.push(`round ${round} train_samples(${rows}): mean loss ${meanFused} vs ${mean}`);
       const io = [
         { name: "input", offset: manifest.buffers.input, words: manifest.inputs },
-        { name: "target", offset: manifest.buffers.target, words: manifest.outputs },
+        { name: "target", offset: manifest.buffers.target!, words: manifest.outputs },
       ];
       problems.push(...differences(`round ${round} train_samples(${rows})`, io).slice(0, 5));
     }
@@ -347,7 +420,7 @@ describe.each(CASES)("$name", ({ model: make }) => {
       const fill = round === 0 ? () => 0 : round === 1 ? () => INT32_MIN : round === 2 ? () => INT32_MAX : () => next() | 0;
       for (let i = 0; i < words.length; i++) words[i] = fill();
       for (const name of ["forward", "loss", "zero_grad", "backward", "step", "train_step"]) {
-        expect(() => exports[name](), `${name}, round ${round}`).not.toThrow();
+        if (exports[name]) expect(() => exports[name](), `${name}, round ${round}`).not.toThrow();
       }
       for (const name of ["train_samples", "train_batch", "predict_samples"]) {
         if (exports[name]) expect(() => exports[name](4), `${name}, round ${round}`).not.toThrow();
@@ -358,8 +431,14 @@ describe.each(CASES)("$name", ({ model: make }) => {
   it("the pointer exports give the manifest's offsets", async () => {
     const instance = await WebAssembly.instantiate(await WebAssembly.compile(wasm), {});
     const e = instance.exports as Record<string, () => number>;
-    expect([e.input_ptr(), e.output_ptr(), e.target_ptr(), e.params_ptr(), e.grads_ptr()]).toEqual([
-      manifest.buffers.input, manifest.buffers.output, manifest.buffers.target, manifest.buffers.params, manifest.buffers.grads,
-    ]);
+    const b = manifest.buffers;
+    const pointers: [string, number | null][] = [
+      ["input_ptr", b.input], ["output_ptr", b.output], ["target_ptr", b.target], ["params_ptr", b.params], ["grads_ptr", b.grads],
+    ];
+    for (const [name, offset] of pointers) {
+      // A buffer the module does not have has no pointer export.
+      if (offset === null) expect(e[name], name).toBeUndefined();
+      else expect(e[name](), name).toBe(offset);
+    }
   });
 });

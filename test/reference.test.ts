@@ -67,6 +67,8 @@ function loadExample(): Model & { sample: { input: number[]; target: number[] } 
     layers: json.layers,
     loss: json.loss,
     learningRate: json.optimizer.learningRate,
+    optimizer: { type: "sgd", learningRate: json.optimizer.learningRate, momentum: 0 },
+    training: "full",
     lut: json.lut,
     weights: json.weights,
     sample: json.sample,

@@ -43,11 +43,13 @@ describe("the documented example", () => {
       gradFormat: { bits: 32, fracBits: 28 }, // default: 24 + 4
       inputs: 3,
       layers: [
-        { units: 2, activation: "sigmoid" },
-        { units: 1, activation: "sigmoid" },
+        { units: 2, activation: "sigmoid", trainable: true }, // default: every layer trains
+        { units: 1, activation: "sigmoid", trainable: true },
       ],
       loss: { type: "l2" },
       learningRate: 0.5,
+      optimizer: { type: "sgd", learningRate: 0.5, momentum: 0 }, // default momentum: plain SGD
+      training: "full", // default: grads and every training entry
       lut: { entries: 256, range: 8 },
       batchCapacity: 0, // default: no batch buffer
       weights: [
@@ -59,7 +61,7 @@ describe("the documented example", () => {
     // The literal above is the file's content, field by field.
     expect(model.weights).toEqual(json.weights);
     expect(model.sample).toEqual(json.sample);
-    expect(model.layers).toEqual(json.layers);
+    expect(model.layers.map(({ units, activation }) => ({ units, activation }))).toEqual(json.layers);
   });
 
   it("does not alias the input", () => {
@@ -108,7 +110,7 @@ describe("schema errors name the field", () => {
     ["required", (s) => delete s.layers, "layers", "missing (required)"],
     ["nested required", (s) => (s.loss = {}), "loss.type", "missing (required)"],
     ["unknown field", (s) => (s.layers[0] = { unit: 2, activation: "relu" }), "layers[0].unit", 'unknown field (did you mean "units"?)'],
-    ["unknown root field", (s) => (s.comment = "hi"), "comment", "unknown field (allowed: name, format, gradFormat, inputs, layers, loss, optimizer, lut, weights, init, batch, sample)"],
+    ["unknown root field", (s) => (s.comment = "hi"), "comment", "unknown field (allowed: name, format, gradFormat, inputs, layers, loss, optimizer, training, lut, weights, init, batch, sample)"],
     ["pattern", (s) => (s.name = "3-bad"), "name", `"3-bad" is not a name: a letter, then at most 63 letters, digits, '_' or '-'`],
     ["format pattern", (s) => (s.format = "float32"), "format", '"float32" is not a format like "q8.24"'],
     ["format bits", (s) => (s.format = "q8.25"), "format", '"q8.25" has 33 bits; I + F must be 32'],
@@ -117,7 +119,7 @@ describe("schema errors name the field", () => {
     ["range", (s) => (s.lut = { entries: 5000, range: 8 }), "lut.entries", "must be an integer from 8 to 4096, got 5000"],
     ["exclusiveMinimum", (s) => (s.optimizer.learningRate = 0), "optimizer.learningRate", "must be a number > 0, got 0"],
     ["maximum", (s) => (s.lut.range = 40), "lut.range", "must be a number > 0 and ≤ 32, got 40"],
-    ["single-value enum", (s) => (s.optimizer.type = "adam"), "optimizer.type", 'must be "sgd", got "adam"'],
+    ["optimizer enum", (s) => (s.optimizer.type = "rmsprop"), "optimizer.type", '"rmsprop" is not one of sgd, adam'],
     ["seed", (s) => { delete s.weights; s.init = { seed: -1 }; }, "init.seed", "must be an integer from 0 to 4294967295, got -1"],
     ["not finite", (s) => (s.sample.input[1] = Infinity), "sample.input[1]", "Infinity is not a finite number"],
     ["both weights and init", (s) => (s.init = { seed: 3 }), "(root)", 'has both "weights" and "init"; give one of them'],
@@ -207,6 +209,82 @@ describe("semantic errors name the field", () => {
     const spec = (units: number) => ({ name: "edge", inputs: 1, layers: [{ units, activation: "relu" }], init: { seed: 0 } });
     expect(parseSpec(spec(1_864_021)).weights[0].bias).toHaveLength(1_864_021);
     expect(specError(() => parseSpec(spec(1_864_022))).path).toBe("layers");
+  });
+});
+
+describe("training options: trainable layers, optimizers, decay, training modes", () => {
+  it("default to every layer trainable, plain SGD (momentum 0), no decay, full training; Adam to β1 0.9, β2 0.999, ε 1e-7", () => {
+    const model = parseSpec(example());
+    expect(model.layers.map((l) => l.trainable)).toEqual([true, true]);
+    expect(model.optimizer).toEqual({ type: "sgd", learningRate: 0.5, momentum: 0 });
+    expect(model.training).toBe("full");
+    const adam = parseSpec({ ...example(), optimizer: { type: "adam", learningRate: 0.01 } });
+    expect(adam.optimizer).toEqual({ type: "adam", learningRate: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 });
+    expect(adam.learningRate).toBe(0.01);
+    const decayed = parseSpec({ ...example(), optimizer: { type: "sgd", learningRate: 0.1, momentum: 0.9, decay: { type: "step", rate: 0.5, steps: 100 } } });
+    expect(decayed.optimizer).toEqual({ type: "sgd", learningRate: 0.1, momentum: 0.9, decay: { type: "step", rate: 0.5, steps: 100 } });
+  });
+
+  it("accepts an inference-only spec without loss or optimizer, softmax included", () => {
+    const spec = example();
+    delete spec.loss;
+    delete spec.optimizer;
+    spec.training = "none";
+    spec.layers[1] = { units: 2, activation: "softmax" };
+    spec.weights[1] = { weight: [[0.4, 0.1], [1.16, 0.2]], bias: [-0.41, 0.3] };
+    spec.sample.target = [1, 0];
+    expect(parseSpec(spec).training).toBe("none");
+  });
+
+  const cases: [string, (spec: any) => void, string, string][] = [
+    ["a beta on sgd", (s) => (s.optimizer.beta1 = 0.9), "optimizer.beta1", 'only "adam" takes beta1, not "sgd"'],
+    ["momentum on adam", (s) => (s.optimizer = { type: "adam", learningRate: 0.01, momentum: 0.9 }), "optimizer.momentum", 'only "sgd" takes momentum, not "adam"'],
+    ["momentum 1", (s) => (s.optimizer.momentum = 1), "optimizer.momentum", "must be a number ≥ 0 and < 1, got 1"],
+    ["momentum below q1.31", (s) => (s.optimizer.momentum = 1e-12), "optimizer.momentum", "1e-12 rounds to 0 in q1.31; use 0 or at least 4.657e-10"],
+    ["beta2 rounding to 1", (s) => (s.optimizer = { type: "adam", learningRate: 0.01, beta2: 0.9999999999 }), "optimizer.beta2", `0.9999999999 rounds to 1 in q1.31; the most is ${1 - 2 ** -31}`],
+    ["epsilon above 1", (s) => (s.optimizer = { type: "adam", learningRate: 0.01, epsilon: 2 }), "optimizer.epsilon", "must be a number > 0 and ≤ 1, got 2"],
+    [
+      "momentum beyond gradFormat's headroom",
+      (s) => { s.gradFormat = "q29.3"; s.optimizer.momentum = 0.95; },
+      "optimizer.momentum",
+      "0.95 lets the velocity grow to 2^5 gradients, more than gradFormat q29.3 has fraction bits (3); use a smaller momentum or a gradFormat with at least 5 fraction bits",
+    ],
+    ["decay rate 0", (s) => (s.optimizer.decay = { type: "step", rate: 0, steps: 10 }), "optimizer.decay.rate", "must be a number > 0 and ≤ 1, got 0"],
+    ["decay steps 0", (s) => (s.optimizer.decay = { type: "exponential", rate: 0.5, steps: 0 }), "optimizer.decay.steps", "must be an integer from 1 to 2147483647, got 0"],
+    ["decay type", (s) => (s.optimizer.decay = { type: "linear", rate: 0.5, steps: 10 }), "optimizer.decay.type", '"linear" is not one of exponential, step'],
+    ["training mode", (s) => (s.training = "partial"), "training", '"partial" is not one of full, lean, none'],
+    ["trainable not boolean", (s) => (s.layers[0].trainable = "no"), "layers[0].trainable", 'must be true or false, got "no"'],
+    [
+      "every layer frozen",
+      (s) => s.layers.forEach((l: any) => (l.trainable = false)),
+      "layers",
+      'every layer has "trainable": false, so nothing would train; make one trainable, or build an inference-only module ("training": "none")',
+    ],
+    [
+      "lean with momentum",
+      (s) => { s.training = "lean"; s.optimizer.momentum = 0.9; },
+      "optimizer.momentum",
+      'training "lean" fuses a plain SGD step into backward and keeps no velocity; use momentum 0 or training "full"',
+    ],
+    [
+      "lean with adam",
+      (s) => { s.training = "lean"; s.optimizer = { type: "adam", learningRate: 0.01 }; },
+      "optimizer.type",
+      '"adam" keeps two moments per parameter from the gradients; training "lean" takes plain SGD: use training "full"',
+    ],
+    ["inference only with an optimizer", (s) => { s.training = "none"; delete s.loss; }, "optimizer", 'has no use in an inference-only module ("training": "none"); remove it'],
+    ["inference only with a loss", (s) => { s.training = "none"; delete s.optimizer; }, "loss", 'has no use in an inference-only module ("training": "none"); remove it'],
+    [
+      "inference only with a frozen layer",
+      (s) => { s.training = "none"; delete s.optimizer; delete s.loss; s.layers[1].trainable = false; },
+      "layers[1].trainable",
+      'has no use in an inference-only module ("training": "none"); remove it',
+    ],
+  ];
+  it.each(cases)("turns away %s with one line naming the field", (_, mutate, path, problem) => {
+    const error = errorOf(mutate);
+    expect(error.path).toBe(path);
+    expect(error.problem).toBe(problem);
   });
 });
 

@@ -5,6 +5,7 @@
 // bin/qfirm.js runs dist/, which `npm test` builds first (pretest). Run directly,
 // `npx vitest run test/train.test.ts` needs `npm run build` before it.
 
+import { readFileSync } from "node:fs";
 import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,8 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildModel } from "../src/build/build.js";
 import { Firmware } from "../src/run/driver.js";
 import { fromQ } from "../src/spec/format.js";
-import { loadIris } from "../src/train/datasets.js";
-import { parseSpecText } from "../src/spec/spec.js";
+import { loadIris, loadMnist } from "../src/train/datasets.js";
+import { parseSpec, parseSpecText } from "../src/spec/spec.js";
 import { lossCurveSvg, niceScale } from "../src/train/svg.js";
 import { predictFixed, renderSpec, train, trainedSpec, type TrainResult } from "../src/train/train.js";
 import { ROOT, runQfirm, type Run } from "./support/cli.js";
@@ -163,6 +164,50 @@ describe("training on Iris: the module against the float64 reference", () => {
   });
 });
 
+describe("every optimizer, module against the float64 reference", () => {
+  const OPTIMIZERS: [string, Record<string, unknown>][] = [
+    ["momentum", { type: "sgd", learningRate: 0.02, momentum: 0.9 }],
+    ["adam", { type: "adam", learningRate: 0.01 }],
+    ["adam with exponential decay", { type: "adam", learningRate: 0.01, decay: { type: "exponential", rate: 0.5, steps: 600 } }],
+  ];
+
+  it.each(OPTIMIZERS)(`Iris, %s: per-sample and batches of 8 follow the reference within ${TOLERANCE.lossRelative}, accuracy within ${TOLERANCE.accuracyGapPp} pp`, async (_, optimizer) => {
+    const model = parseSpec({ ...JSON.parse(specText), optimizer });
+    for (const batch of [1, 8]) {
+      const r = await train(model, iris, { epochs: EPOCHS, seed: 1, holdout: 0.2, batch });
+      const worst = worstEpoch(r);
+      expect(worst.relative, `batch ${batch}, epoch ${worst.epoch}: module ${worst.fixed}, reference ${worst.float}`).toBeLessThanOrEqual(TOLERANCE.lossRelative);
+      const a = r.accuracy!;
+      expect(a.fixed, `batch ${batch}`).toBeGreaterThanOrEqual(MIN_ACCURACY);
+      expect(Math.abs(a.fixed - a.float) * 100, `batch ${batch}`).toBeLessThanOrEqual(TOLERANCE.accuracyGapPp);
+    }
+  });
+
+  // MNIST kept small for the test run (400 rows to train, 100 held out, one epoch);
+  // the README's figures come from `qfirm train` on 4,000 rows.
+  const mnist = loadMnist(500);
+  const MNIST_SPEC = JSON.parse(readFileSync(join(ROOT, "examples", "mnist.json"), "utf8")) as Record<string, unknown>;
+  const MNIST_OPTIMIZERS: [string, Record<string, unknown>][] = [
+    ["sgd", { type: "sgd", learningRate: 0.02 }],
+    // η/(1 − μ) = 0.02, examples/mnist.json's rate. At 0.05 per-sample training on MNIST turns
+    // chaotic (plain SGD at 0.05 too): rounding-sized differences grow until the runs separate.
+    ["momentum", { type: "sgd", learningRate: 0.002, momentum: 0.9 }],
+    ["adam", { type: "adam", learningRate: 0.001 }],
+  ];
+  it.each(MNIST_OPTIMIZERS)(
+    `MNIST (784-32-10), %s: accuracy within ${TOLERANCE.accuracyGapPp} pp of the reference's`,
+    async (_, optimizer) => {
+      const model = parseSpec({ ...MNIST_SPEC, optimizer });
+      const r = await train(model, mnist, { epochs: 1, seed: 1, holdout: 0.2, batch: 1 });
+      const a = r.accuracy!;
+      expect(a.rows).toBe(100);
+      expect(a.float, "the reference learns").toBeGreaterThanOrEqual(0.6);
+      expect(Math.abs(a.fixed - a.float) * 100).toBeLessThanOrEqual(TOLERANCE.accuracyGapPp);
+      expect(worstEpoch(r).relative).toBeLessThanOrEqual(TOLERANCE.lossRelative);
+    },
+  );
+});
+
 describe("the loss curve", () => {
   it("is well-formed SVG with two polylines of one point per epoch, axes with ticks and a legend", () => {
     const svg = lossCurveSvg("iris", result.epochs.map((e) => e.fixedLoss), result.epochs.map((e) => e.floatLoss));
@@ -232,6 +277,29 @@ describe.concurrent("qfirm train", () => {
       expect(run.stderr).not.toMatch(/internal error|^\s+at\s/m);
     });
     expect(await readdir(dir)).toEqual([]);
+  });
+
+  it("says which optimizer runs, keeps the spec's optimizer under --learning-rate, and turns away --batch on a lean spec", async ({ expect }) => {
+    const dir = await mkdtemp(join(tmp, "optimizers-"));
+    const spec = JSON.parse(await readFile(IRIS_SPEC, "utf8"));
+    const adam = join(dir, "adam.json");
+    await writeFile(adam, JSON.stringify({ ...spec, optimizer: { type: "adam", learningRate: 0.01, decay: { type: "step", rate: 0.5, steps: 100 } } }));
+    const lean = join(dir, "lean.json");
+    await writeFile(lean, JSON.stringify({ ...spec, training: "lean", layers: [{ ...spec.layers[0], trainable: false }, spec.layers[1]] }));
+    const [a, b, c, d] = await Promise.all([
+      qfirm("train", adam, "--dataset", "iris", "--epochs", "2"),
+      qfirm("train", adam, "--dataset", "iris", "--epochs", "1", "--learning-rate", "0.002"),
+      qfirm("train", lean, "--dataset", "iris", "--epochs", "1"),
+      qfirm("train", lean, "--dataset", "iris", "--batch", "8"),
+    ]);
+    expect(a.code, a.stderr).toBe(0);
+    expect(a.stdout).toMatch(/^optimizer: adam \(learning rate 0\.01, beta1 0\.9, beta2 0\.999, epsilon 1e-7\); step decay: rate 0\.5 every 100 steps; training full, all layers train$/m);
+    expect(a.stdout.match(/^[12]\/2 /gm)).toHaveLength(2);
+    expect(b.stdout).toMatch(/^optimizer: adam \(learning rate 0\.002, /m);
+    expect(c.code, c.stderr).toBe(0);
+    expect(c.stdout).toMatch(/^optimizer: sgd \(learning rate 0\.05\); training lean, layers trained: 1 \(others frozen\)$/m);
+    expect(d.code).toBe(2);
+    expect(d.stderr).toBe('qfirm: --batch 8: a "lean" module trains per sample (it has no train_batch); use --batch 1\n');
   });
 
   it("trains Iris, prints a line per epoch and the accuracies, writes the trained spec and the curve", async ({ expect }) => {

@@ -21,8 +21,8 @@ export class ArtifactError extends Error {
   override name = "ArtifactError";
 }
 
-/** The files a build writes; a folder holding anything else is never replaced. */
-export const ARTIFACT_FILES = ["model.wasm", "model.json", "model.h", "model.wat"];
+/** The files a build writes; a folder holding anything else is not replaced. */
+export const ARTIFACT_FILES = ["model.wasm", "model.json", "model.h", "model.wat", "qfirm.h", "qfirm_wasm3.c", "qfirm_wamr.c"];
 
 export interface Output {
   path: string;

@@ -17,14 +17,29 @@ export function renderHeader(manifest: Manifest, wasm: Uint8Array): string {
   const tensors = m.params.flatMap((t) => {
     const key = `L${t.layer}_${t.kind.toUpperCase()}`;
     const length = t.shape.reduce((a, b) => a * b);
+    const state = (m.optimizer?.state ?? []).filter((s) => s.layer === t.layer && s.kind === t.kind);
     return [
       define(`${key}_OFFSET`, t.offset, `${t.kind} of layer ${t.layer}, shape [${t.shape.join(", ")}]`),
       define(`${key}_LEN`, length),
       define(`${key}_FRAC_BITS`, t.fracBits),
-      define(`${key}_GRAD_OFFSET`, t.gradOffset),
-      define(`${key}_GRAD_FRAC_BITS`, t.gradFracBits),
+      define(`${key}_TRAINABLE`, t.trainable ? 1 : 0, t.trainable ? "the optimizer updates it" : "frozen: never written"),
+      ...(t.gradOffset !== undefined && t.gradFracBits !== undefined
+        ? [define(`${key}_GRAD_OFFSET`, t.gradOffset), define(`${key}_GRAD_FRAC_BITS`, t.gradFracBits)]
+        : []),
+      ...state.flatMap((s) => [
+        define(`${key}_${s.name.toUpperCase()}_OFFSET`, s.offset, `optimizer state ${s.name}: int64 elements`),
+        define(`${key}_${s.name.toUpperCase()}_FRAC_BITS`, s.fracBits),
+      ]),
     ];
   });
+  const optional = (name: string, value: number | null | undefined, comment?: string) =>
+    value === null || value === undefined ? [] : [define(name, value, comment)];
+  const training = [
+    ...optional("TARGET_OFFSET", m.buffers.target),
+    ...optional("GRADS_OFFSET", m.buffers.grads),
+    ...optional("TRAINABLE_PARAM_COUNT", m.training === "none" ? null : m.trainableParamCount, "elements of grads and of each optimizer state buffer"),
+    ...optional("STEP_OFFSET", m.optimizer?.step?.offset, "int32: optimizer steps taken"),
+  ];
   const bytes: string[] = [];
   for (let i = 0; i < wasm.length; i += 12) {
     bytes.push("  " + Array.from(wasm.subarray(i, i + 12), (b) => `0x${b.toString(16).padStart(2, "0")}`).join(", ") + ",");
@@ -40,6 +55,7 @@ export function renderHeader(manifest: Manifest, wasm: Uint8Array): string {
 #include <stdint.h>
 
 ${define("ABI", m.abi, "module ABI version")}
+${define("TRAINING", JSON.stringify(m.training), 'full: grads and every training entry; lean: fused per-sample SGD, no grads; none: inference only')}
 ${define("FRAC_BITS", m.format.fracBits, `${m.format.name}: input, output, target, params, loss, learning rate`)}
 ${define("GRAD_FRAC_BITS", m.gradFormat.fracBits, `${m.gradFormat.name}: gradients`)}
 ${define("INPUTS", m.inputs)}
@@ -47,9 +63,8 @@ ${define("OUTPUTS", m.outputs)}
 ${define("PARAM_COUNT", m.paramCount)}
 ${define("INPUT_OFFSET", m.buffers.input)}
 ${define("OUTPUT_OFFSET", m.buffers.output)}
-${define("TARGET_OFFSET", m.buffers.target)}
 ${define("PARAMS_OFFSET", m.buffers.params)}
-${define("GRADS_OFFSET", m.buffers.grads)}
+${training.join("\n")}
 ${define("MEMORY_PAGES", m.memory.pages, "64 KiB each; the module never grows its memory")}
 ${tensors.join("\n")}
 ${define("WASM_LEN", wasm.length)}

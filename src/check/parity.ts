@@ -2,7 +2,7 @@
 
 import { lsb } from "../spec/format.js";
 import type { Manifest } from "../build/manifest.js";
-import type { Model } from "../spec/model.js";
+import { isTrainable, lowestTrainable, type Model } from "../spec/model.js";
 import type { Trace } from "../reference/network.js";
 
 export type QuantityKind = "forward" | "loss" | "derivative" | "gradient";
@@ -68,7 +68,11 @@ export function compare(quantities: Quantity[], reference: Trace, module: Trace,
   });
 }
 
-/** Every quantity of one sample: z, a, loss, ∂L/∂a, ∂L/∂z and each parameter's gradient. */
+/**
+ * Every quantity of one sample the module computes: z and a; the loss unless it only
+ * infers; and, with a grads buffer (training "full"), ∂L/∂a and ∂L/∂z down to the
+ * lowest trainable layer and each trainable parameter's gradient.
+ */
 export function allQuantities(model: Model): Quantity[] {
   const quantities: Quantity[] = [];
   const last = model.layers.length - 1;
@@ -79,8 +83,10 @@ export function allQuantities(model: Model): Quantity[] {
       quantities.push({ key: a, label: a, kind: "forward", pick: (t) => t.a[l][j] });
     }
   });
+  if (model.training === "none") return quantities;
   quantities.push({ key: "loss", label: "L", kind: "loss", pick: (t) => t.loss });
-  for (let l = last; l >= 0; l--) {
+  if (model.training === "lean") return quantities;
+  for (let l = last; l >= lowestTrainable(model); l--) {
     const units = model.layers[l].units;
     // Softmax with cross-entropy goes straight to ∂L/∂z; the module keeps no ∂L/∂ŷ.
     const fused = l === last && model.layers[l].activation === "softmax";
@@ -91,6 +97,7 @@ export function allQuantities(model: Model): Quantity[] {
     for (let j = 0; j < units; j++) {
       quantities.push({ key: `∂L/∂z[${l}][${j}]`, label: `∂L/∂z[${l}][${j}]`, kind: "gradient", pick: (t) => t.dZ[l][j] });
     }
+    if (!isTrainable(model.layers[l])) continue;
     const weight = model.weights[l].weight;
     weight.forEach((row, i) =>
       row.forEach((_, j) => {

@@ -1,10 +1,12 @@
 // qfirm build: spec → model.wasm, model.json, model.h (and model.wat).
 
-import type { Command } from "commander";
+import { InvalidArgumentError, type Command } from "commander";
 import { checkOutputs, writeArtifacts, type Output } from "../build/artifacts.js";
 import { artifactFiles, buildModel } from "../build/build.js";
 import { TARGETS, type Target } from "../build/compile.js";
+import { HOSTS, hostFiles, type Host } from "../mcu/host.js";
 import { footprint, type Footprint } from "../run/inspect.js";
+import { inferenceOnly } from "../spec/model.js";
 import { renderTable } from "./table.js";
 import { loadSpec, parseTarget } from "./usage.js";
 
@@ -14,9 +16,15 @@ export function printFootprint(f: Footprint, json: boolean): void {
     return;
   }
   const other = f.bytes - f.code - f.data;
-  console.log(`module: ${f.bytes} bytes (code ${f.code}, data ${f.data}, other ${other}); ${f.paramCount} params`);
+  const trained = f.training === "none" ? "inference only" : `training ${f.training}, ${f.trainableParamCount} trainable`;
+  console.log(`module: ${f.bytes} bytes (code ${f.code}, data ${f.data}, other ${other}); ${f.paramCount} params (${trained})`);
   console.log(`linear memory: ${f.memoryBytes} bytes used of ${f.pages} page${f.pages > 1 ? "s" : ""}`);
   console.log(renderTable(["buffer", "offset", "bytes"], f.memory.map((b) => [b.buffer, String(b.offset), String(b.bytes)])));
+}
+
+function parseHost(value: string): Host {
+  if (!(HOSTS as readonly string[]).includes(value)) throw new InvalidArgumentError(`"${value}" is not one of ${HOSTS.join(", ")}`);
+  return value as Host;
 }
 
 export function registerBuild(cli: Command): void {
@@ -27,15 +35,19 @@ export function registerBuild(cli: Command): void {
     .requiredOption("--out <dir>", "the output folder (written whole or not at all)")
     .option("--target <target>", `code restrictions: ${TARGETS.join(" (wasm3, WAMR), ")}`, parseTarget, "mcu")
     .option("--wat", "also write DIR/model.wat, the text form")
+    .option("--host <runtime>", `also write the C host library for a runtime: ${HOSTS.join(", ")} (qfirm.h, qfirm_<runtime>.c)`, parseHost)
+    .option("--inference-only", 'forward and predict_samples only, as "training": "none" (the spec\'s training fields are ignored)')
     .option("--force", "replace an earlier build in DIR")
-    .action(async (specPath: string, options: { out: string; target: Target; wat?: boolean; force?: boolean }) => {
-      const model = await loadSpec(specPath);
+    .action(async (specPath: string, options: { out: string; target: Target; wat?: boolean; host?: Host; inferenceOnly?: boolean; force?: boolean }) => {
+      const spec = await loadSpec(specPath);
+      const model = options.inferenceOnly ? inferenceOnly(spec) : spec;
       const out: Output = { path: options.out, kind: "folder", option: "--out" };
       const writing = { inputs: [specPath], force: options.force };
       checkOutputs([out], writing);
       const built = await buildModel(model, options.target);
-      await writeArtifacts(options.out, artifactFiles(built, { wat: options.wat }), writing);
-      console.log(`wrote ${options.out}/model.wasm, model.json, model.h${options.wat ? ", model.wat" : ""}`);
+      const files = { ...artifactFiles(built, { wat: options.wat }), ...(options.host ? hostFiles(options.host) : {}) };
+      await writeArtifacts(options.out, files, writing);
+      console.log(`wrote ${Object.keys(files).map((name, k) => (k === 0 ? `${options.out}/${name}` : name)).join(", ")}`);
       printFootprint(footprint(built.wasm, built.manifest), false);
     });
 }

@@ -10,7 +10,7 @@ import { allQuantities, compare, type ParityRow } from "../check/parity.js";
 import { trace as referenceTrace } from "../reference/network.js";
 import { Firmware } from "../run/driver.js";
 import { formatName } from "../spec/format.js";
-import type { Model } from "../spec/model.js";
+import { lowestTrainable, type Model } from "../spec/model.js";
 import { num, percent, printed, relative, renderTable } from "./table.js";
 import { loadSpec, parseNumbers, UsageError } from "./usage.js";
 
@@ -19,13 +19,18 @@ export const EXAMPLE_SPEC = join(ROOT, "examples", "documented-example.json");
 interface ParityReport {
   name: string;
   rows: (ParityRow & { notes?: string })[];
-  worstGradient: ParityRow;
+  /** null when the module computes no gradient (training "lean" or "none"). */
+  worstGradient: ParityRow | null;
   ok: boolean;
 }
 
-function worstOf(rows: ParityRow[]): ParityRow {
+function plural(n: number, one: string): string {
+  return n === 1 ? one : `${one}s`;
+}
+
+function worstOf(rows: ParityRow[]): ParityRow | null {
   const gradients = rows.filter((r) => r.kind === "gradient");
-  return gradients.reduce((worst, r) => (r.relError > worst.relError ? r : worst), gradients[0]);
+  return gradients.reduce<ParityRow | null>((worst, r) => (worst === null || r.relError > worst.relError ? r : worst), null);
 }
 
 async function runParity(model: Model, input: number[], target: number[], withNotes: boolean): Promise<ParityReport> {
@@ -56,10 +61,21 @@ function printReport(report: ParityReport, model: Model, json: boolean): void {
     r.lsbError.toFixed(1),
     r.ok ? "ok" : "FAIL",
   ]);
-  console.log(`${report.name}: ${formatName(model.format)} values, ${formatName(model.gradFormat)} gradients`);
+  const frozen = model.layers.flatMap((layer, l) => (layer.trainable === false ? [l] : []));
+  const formats =
+    model.training === "none" ? `${formatName(model.format)} values` : `${formatName(model.format)} values, ${formatName(model.gradFormat)} gradients`;
+  const scope =
+    model.training === "none"
+      ? "inference only: the forward pass"
+      : model.training === "lean"
+        ? "training lean, no grads buffer: the forward pass and the loss"
+        : frozen.length > 0
+          ? `frozen ${plural(frozen.length, "layer")} ${frozen.join(", ")}: no gradients for ${frozen.length > 1 ? "them" : "it"}; backward stops at layer ${lowestTrainable(model)}`
+          : "";
+  console.log(`${report.name}: ${formats}${scope ? `; ${scope}` : ""}`);
   console.log(renderTable(header, rows));
   const w = report.worstGradient;
-  console.log(`worst gradient error: ${percent(w.relError)} (${w.label}, ${w.lsbError.toFixed(1)} LSBs)`);
+  if (w) console.log(`worst gradient error: ${percent(w.relError)} (${w.label}, ${w.lsbError.toFixed(1)} LSBs)`);
   console.log(report.ok ? "parity: ok" : "parity: FAILED");
 }
 
@@ -73,11 +89,12 @@ export function registerCheck(cli: Command): void {
     .option("--json", "print the report as JSON")
     .action(async (specPath: string, options: { input?: number[]; target?: number[]; json?: boolean }) => {
       const model = await loadSpec(specPath);
+      const outputs = model.layers[model.layers.length - 1].units;
       const input = options.input ?? model.sample?.input;
-      const target = options.target ?? model.sample?.target;
+      // An inference-only module has no target; the reference's trace still takes one.
+      const target = options.target ?? model.sample?.target ?? (model.training === "none" ? new Array<number>(outputs).fill(0) : undefined);
       if (!input || !target) throw new UsageError(`${specPath}: no sample in the spec; give --input and --target`);
       if (input.length !== model.inputs) throw new UsageError(`--input: has ${input.length} values; the model has ${model.inputs} inputs`);
-      const outputs = model.layers[model.layers.length - 1].units;
       if (target.length !== outputs) throw new UsageError(`--target: has ${target.length} values; the model has ${outputs} outputs`);
       const report = await runParity(model, input, target, false);
       printReport(report, model, options.json ?? false);

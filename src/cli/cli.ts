@@ -7,11 +7,13 @@ import { join } from "node:path";
 import { Command, CommanderError } from "commander";
 import { mendableError } from "../build/artifacts.js";
 import { ROOT } from "../build/compile.js";
+import { ToolchainError } from "../mcu/exec.js";
 import { QRangeError } from "../spec/format.js";
 import { SpecError } from "../spec/spec.js";
 import { DatasetMissingError } from "../train/datasets.js";
 import { registerBuild } from "./build.js";
 import { registerCheck } from "./check.js";
+import { registerEmulate } from "./emulate.js";
 import { registerExport } from "./export.js";
 import { registerImport } from "./import.js";
 import { registerInspect } from "./inspect.js";
@@ -45,12 +47,14 @@ export function program(): Command {
   registerImport(cli);
   registerExport(cli);
   registerParams(cli);
+  registerEmulate(cli);
   return cli;
 }
 
 /** One line for the errors a user can cause (a file-system one included); anything else is a bug and keeps its stack. */
 function userMessage(error: unknown): string | undefined {
-  if (error instanceof SpecError || error instanceof QRangeError || error instanceof UsageError || error instanceof DatasetMissingError) {
+  if (error instanceof SpecError || error instanceof QRangeError || error instanceof UsageError || error instanceof DatasetMissingError ||
+    error instanceof ToolchainError) {
     return error.message.split("\n")[0];
   }
   return mendableError(error)?.message.split("\n")[0];

@@ -17,6 +17,7 @@ export function registerPage(cli: Command): void {
     .action(async (specPath: string, options: { out: string; steps: number; force?: boolean }) => {
       const model = await loadSpec(specPath);
       if (!model.sample) throw new UsageError(`${specPath}: the spec has no "sample"; the page trains it`);
+      if (model.training === "none") throw new UsageError(`${specPath}: "training" is "none"; the page trains the sample, so give the spec "full" or "lean"`);
       const writing = { inputs: [specPath], force: options.force };
       checkOutputs([{ path: options.out, kind: "file", option: "--out" }], writing);
       const script = await pageScript();

@@ -4,7 +4,7 @@
 import type { Command } from "commander";
 import { InvalidArgumentError } from "commander";
 import { SingleBar } from "cli-progress";
-import type { Model } from "../spec/model.js";
+import { isTrainable, type Model } from "../spec/model.js";
 import { formatName } from "../spec/format.js";
 import { parseSpec, parseSpecText, SpecError } from "../spec/spec.js";
 import { DataError, loadDataFile, type Dataset } from "../train/data.js";
@@ -35,7 +35,8 @@ Data files (--data):
   Every value must fit the spec's format; a bad row stops with file:line:column.
 
 Both the fixed-point module and the float64 reference train, from the same weights
-on the same rows in the same order. Held-out accuracy: argmax for several outputs,
+on the same rows in the same order, with the spec's optimizer (sgd, sgd with
+momentum, adam; an optional learning-rate decay) and only its trainable layers. Held-out accuracy: argmax for several outputs,
 the sign for one hinge output, 0.5 for one sigmoid output. --out gets the input spec
 with the module's trained weights in place of init (qfirm build makes it firmware).`;
 
@@ -96,6 +97,20 @@ function epochLine(cells: string[], epochs: number): string {
   return cells.map((c, i) => (i === 0 ? c.padEnd(first) : c.padStart(EPOCH_CELL_WIDTH))).join(" ").trimEnd();
 }
 
+/** Which optimizer runs, with its constants, the decay, the training mode and which layers train. */
+export function describeTraining(model: Model): string {
+  const o = model.optimizer;
+  const constants =
+    o.type === "adam"
+      ? `learning rate ${o.learningRate}, beta1 ${o.beta1}, beta2 ${o.beta2}, epsilon ${o.epsilon}`
+      : `learning rate ${o.learningRate}${o.momentum > 0 ? `, momentum ${o.momentum}` : ""}`;
+  const name = o.type === "adam" ? "adam" : o.momentum > 0 ? "sgd with momentum" : "sgd";
+  const decay = o.decay ? `; ${o.decay.type} decay: rate ${o.decay.rate} every ${o.decay.steps} steps` : "";
+  const trained = model.layers.flatMap((layer, l) => (isTrainable(layer) ? [l] : []));
+  const layers = trained.length === model.layers.length ? "all layers train" : `layers trained: ${trained.join(", ")} (others frozen)`;
+  return `optimizer: ${name} (${constants})${decay}; training ${model.training}, ${layers}`;
+}
+
 async function runTrain(specPath: string, options: TrainCommandOptions): Promise<void> {
   if ((options.data === undefined) === (options.dataset === undefined)) {
     throw new UsageError("give one of --data FILE and --dataset iris|mnist");
@@ -104,9 +119,11 @@ async function runTrain(specPath: string, options: TrainCommandOptions): Promise
   let model = parseSpecText(text, specPath);
   const spec = JSON.parse(text.replace(/^\uFEFF/, "")) as Record<string, unknown>;
   if (options.learningRate !== undefined) {
-    // The spec's own rules (at least one LSB of the format), with the option's name.
+    // The spec's own rules (at least one LSB of the format), with the option's name;
+    // the spec's optimizer otherwise as it is.
+    const optimizer = (spec.optimizer ?? { type: "sgd" }) as Record<string, unknown>;
     try {
-      model = parseSpec({ ...spec, optimizer: { type: "sgd", learningRate: options.learningRate } });
+      model = parseSpec({ ...spec, optimizer: { ...optimizer, learningRate: options.learningRate } });
     } catch (error) {
       if (error instanceof SpecError && error.path === "optimizer.learningRate") throw new UsageError(`--learning-rate: ${error.problem}`);
       throw error;
@@ -131,13 +148,20 @@ async function runTrain(specPath: string, options: TrainCommandOptions): Promise
   } else {
     data = builtInDataset(options.dataset!, model, options.samples);
   }
+  if (model.training === "none") {
+    throw new UsageError(`${specPath}: an inference-only spec ("training": "none") cannot train`);
+  }
+  if (model.training === "lean" && options.batch > 1) {
+    throw new UsageError(`--batch ${options.batch}: a "lean" module trains per sample (it has no train_batch); use --batch 1`);
+  }
   const rows = data.inputs.length;
   const held = Math.round(rows * options.holdout);
   if (held >= rows) throw new UsageError(`--holdout ${options.holdout}: holds out all ${rows} rows; none are left to train on`);
 
   const shape = [model.inputs, ...model.layers.map((l) => l.units)].join("-");
   const source = options.data ?? options.dataset!;
-  console.log(`${model.name}: ${shape}, ${formatName(model.format)}, learning rate ${model.learningRate}, batch ${options.batch}`);
+  console.log(`${model.name}: ${shape}, ${formatName(model.format)}, batch ${options.batch}`);
+  console.log(describeTraining(model));
   console.log(`data: ${source}, ${rows - held} rows to train, ${held} held out (seed ${options.seed})`);
 
   const bar = process.stderr.isTTY
@@ -217,9 +241,9 @@ export function registerTrain(cli: Command): void {
     .option("--samples <n>", `with --dataset mnist: how many digits (default: ${DEFAULT_MNIST_SAMPLES})`, parseCount(1, MNIST_AVAILABLE))
     .option("--epochs <n>", "passes over the training rows", parseCount(1, 1_000_000), 10)
     .option("--seed <s>", "seeds the held-out split and each epoch's shuffle", parseCount(0, 2 ** 32 - 1), 1)
-    .option("--learning-rate <rate>", "the SGD learning rate, instead of the spec's", parsePositive)
+    .option("--learning-rate <rate>", "the optimizer's learning rate, instead of the spec's", parsePositive)
     .option("--holdout <fraction>", "fraction of the rows held out for accuracy", parseFraction, 0.2)
-    .option("--batch <n>", "rows per SGD step (1: per-sample SGD)", parseCount(1, 65536), 1)
+    .option("--batch <n>", "rows per optimizer step (1: per-sample training)", parseCount(1, 65536), 1)
     .option("--out <file>", "write the trained spec (the module's weights in place of init)")
     .option("--curve <file>", "write the per-epoch loss curves as SVG")
     .option("--force", "replace existing --out and --curve files")

@@ -12,6 +12,7 @@ import { existsSync, readdirSync, statSync } from "node:fs";
 import { copyFile, mkdir, mkdtemp, rename, rm } from "node:fs/promises";
 import { homedir } from "node:os";
 import { basename, join, relative, resolve } from "node:path";
+import { ROOT } from "../build/compile.js";
 import { exec, execOk, inParallel, ToolchainError, which } from "./exec.js";
 
 export const RUNTIMES_ENV = "QFIRM_RUNTIMES";
@@ -42,6 +43,12 @@ export function runtimeSource(name: RuntimeName, env: NodeJS.ProcessEnv = proces
     throw new ToolchainError(`${RUNTIMES_ENV}=${root}: no ${name} sources (${name}/${MARKERS[name]} is missing); ${HOW_TO_SET}`);
   }
   return dir;
+}
+
+/** The folders holding the runtime's public headers (wasm3's internal m3_env.h included). */
+export function runtimeIncludes(name: RuntimeName, env: NodeJS.ProcessEnv = process.env): string[] {
+  const source = runtimeSource(name, env);
+  return [name === "wasm3" ? join(source, "source") : join(source, "core", "iwasm", "include")];
 }
 
 /** Where built runtimes are kept: $QFIRM_CACHE, else $XDG_CACHE_HOME/qfirm, else ~/.cache/qfirm. */
@@ -91,6 +98,37 @@ function sourceFingerprint(root: string, parts: string[]): string {
 
 const builds = new Map<string, Promise<string>>();
 
+/** A lock older than this is taken for the trace of a process that died mid-build. */
+const STALE_LOCK_MS = 10 * 60_000;
+
+/**
+ * Takes the build's lock (a folder, created atomically) and returns false; or, when
+ * another process holds it, waits for that build and returns true once it is in
+ * place (false if that process gave up, so this one builds). Only saves work: the
+ * temporary folder and rename keep concurrent builds safe without it.
+ */
+async function awaitOtherBuilder(final: string): Promise<boolean> {
+  const lock = `${final}.lock`;
+  for (;;) {
+    try {
+      await mkdir(lock);
+      return false;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    }
+    while (existsSync(lock)) {
+      if (existsSync(final)) return true;
+      try {
+        if (Date.now() - statSync(lock).mtimeMs > STALE_LOCK_MS) await rm(lock, { recursive: true, force: true });
+      } catch {
+        // The lock went away between the two calls.
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    if (existsSync(final)) return true;
+  }
+}
+
 /**
  * The folder holding what `build` writes for this key, built once: first by this
  * process (concurrent callers share the promise), then from the cache on disk.
@@ -103,11 +141,14 @@ export function cachedBuild(name: string, key: unknown[], build: (dir: string) =
     pending = (async () => {
       if (existsSync(final)) return final;
       await mkdir(cacheRoot(env), { recursive: true });
+      if (await awaitOtherBuilder(final)) return final;
       const temp = await mkdtemp(join(cacheRoot(env), `.${basename(final)}.tmp-`));
       try {
         await build(temp);
         await rename(temp, final);
+        await rm(`${final}.lock`, { recursive: true, force: true });
       } catch (error) {
+        await rm(`${final}.lock`, { recursive: true, force: true });
         await rm(temp, { recursive: true, force: true });
         // Another process finished the same build first: its copy is as good as ours.
         const code = (error as NodeJS.ErrnoException).code;
@@ -171,7 +212,7 @@ export async function hostRuntime(name: HostRuntimeName, env: NodeJS.ProcessEnv 
     const options = ["-DCMAKE_BUILD_TYPE=Release", "-DBUILD_WASI=none"];
     const key = [name, source, await compilerId(cc), options, sourceFingerprint(source, ["source", "platforms/app", "CMakeLists.txt"])];
     const dir = await cachedBuild("wasm3-host", key, (d) => cmakeBuild(source, options, { wasm3: "wasm3", "source/libm3.a": "libm3.a" }, d, cc), env);
-    return { name, include: [join(source, "source")], link: [join(dir, "libm3.a"), "-lm"], cli: join(dir, "wasm3") };
+    return { name, include: runtimeIncludes("wasm3", env), link: [join(dir, "libm3.a"), "-lm"], cli: join(dir, "wasm3") };
   }
   const source = runtimeSource("wamr", env);
   const options = wamrOptions(name === "wamr-fast");
@@ -180,7 +221,7 @@ export async function hostRuntime(name: HostRuntimeName, env: NodeJS.ProcessEnv 
   const dir = await cachedBuild(name, key, (d) => cmakeBuild(product, options, { iwasm: "iwasm", "libiwasm.a": "libiwasm.a" }, d, cc), env);
   return {
     name,
-    include: [join(source, "core", "iwasm", "include")],
+    include: runtimeIncludes("wamr", env),
     link: [join(dir, "libiwasm.a"), "-lm", "-ldl", "-lpthread"],
     cli: join(dir, "iwasm"),
   };
@@ -209,5 +250,27 @@ export async function wasm3Library(cc: string, ar: string, flags: string[], env:
     );
     await execOk(ar, ["rcs", join(d, "libm3.a"), ...sources.map((f) => join(d, f.replace(/\.c$/, ".o")))]);
   }, env);
-  return { include: [join(source, "source")], library: join(dir, "libm3.a") };
+  return { include: runtimeIncludes("wasm3", env), library: join(dir, "libm3.a") };
+}
+
+/** WAMR's platform layer for a bare-metal Cortex-M (upstream ships RTOS ports only). */
+const WAMR_BARE_PLATFORM = join(ROOT, "src", "mcu", "board", "wamr");
+
+/**
+ * WAMR's interpreter (fast or classic) as a static library for a bare-metal Cortex-M:
+ * upstream's CMake with the platform layer in src/mcu/board/wamr, cross-compiled
+ * with `cc` and `flags` (which must name the CPU).
+ */
+export async function wamrBoardLibrary(cc: string, flags: string[], fast: boolean, env: NodeJS.ProcessEnv = process.env): Promise<RuntimeLibrary> {
+  const source = runtimeSource("wamr", env);
+  const cpu = flags.filter((f) => /^-m(cpu|thumb|float-abi)/.test(f));
+  const options = [
+    `-DWAMR_ROOT_DIR=${source}`, "-DCMAKE_SYSTEM_NAME=Generic", "-DCMAKE_SYSTEM_PROCESSOR=arm",
+    `-DCMAKE_ASM_COMPILER=${cc}`, "-DCMAKE_TRY_COMPILE_TARGET_TYPE=STATIC_LIBRARY", "-DCMAKE_BUILD_TYPE=None",
+    "-DWAMR_BUILD_TARGET=THUMBV7", `-DWAMR_BUILD_FAST_INTERP=${fast ? 1 : 0}`,
+    `-DCMAKE_C_FLAGS=${flags.join(" ")}`, `-DCMAKE_ASM_FLAGS=${cpu.join(" ")}`,
+  ];
+  const key = ["wamr-board", source, await compilerId(cc), options, sourceFingerprint(source, ["core", "build-scripts"]), sourceFingerprint(WAMR_BARE_PLATFORM, ["."])];
+  const dir = await cachedBuild(`wamr-board-${fast ? "fast" : "classic"}`, key, (d) => cmakeBuild(WAMR_BARE_PLATFORM, options, { "libiwasm.a": "libiwasm.a" }, d, cc), env);
+  return { include: runtimeIncludes("wamr", env), library: join(dir, "libiwasm.a") };
 }

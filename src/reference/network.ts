@@ -1,5 +1,7 @@
 // The float64 reference for a whole Model: the per-op references composed into a
-// forward pass, the loss, a backward pass and an SGD step, for one sample.
+// forward pass, the loss, a backward pass and an optimizer step, for one sample.
+// trace() computes every gradient, frozen layers' included (the mathematics); the
+// optimizer (optimizer.ts) updates the trainable layers only.
 //
 // Indexing: layer l is model.layers[l] (0-based). z[l] and a[l] are its
 // pre-activation and activation; a[last] is the output ŷ. In the notes' notation
@@ -20,10 +22,13 @@ import { loss_huber, loss_huber_backward } from "./loss_huber.js";
 import { loss_l1, loss_l1_backward } from "./loss_l1.js";
 import { loss_l2, loss_l2_backward } from "./loss_l2.js";
 import { relu_backward, relu_forward } from "./relu.js";
-import { sgd_step } from "./sgd.js";
+import { Optimizer } from "./optimizer.js";
 import { sigmoid_backward, sigmoid_forward } from "./sigmoid.js";
 import { softmax_backward, softmax_forward } from "./softmax.js";
 import { tanh_backward, tanh_forward } from "./tanh.js";
+
+/** The optimizer a training run keeps across steps (momentum's velocity, Adam's moments, the step count). */
+export { Optimizer } from "./optimizer.js";
 
 export interface ActivationReference {
   forward(z: number[]): number[];
@@ -153,15 +158,20 @@ export function trace(model: Model, params: LayerWeights[], input: number[], tar
   return { z, a, output, loss: value, dA, dZ, grads };
 }
 
-/** One SGD step on one sample; `loss` is the loss before the update. */
+/**
+ * One optimizer step on one sample (the model's optimizer; its state, such as momentum's
+ * velocity or Adam's moments, carries over in `optimizer` from step to step); `loss` is
+ * the loss before the update. Frozen layers keep their params.
+ */
 export function trainStep(
   model: Model,
   params: LayerWeights[],
   input: number[],
   target: number[],
+  optimizer: Optimizer = new Optimizer(model),
 ): { loss: number; params: LayerWeights[] } {
   const t = trace(model, params, input, target);
-  return { loss: t.loss, params: sgd_step(params, t.grads, model.learningRate) };
+  return { loss: t.loss, params: optimizer.step(params, t.grads) };
 }
 
 function checkParams(model: Model, params: LayerWeights[]): void {

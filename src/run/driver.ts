@@ -9,21 +9,26 @@ import { layerUnits, type Manifest } from "../build/manifest.js";
 import type { LayerWeights } from "../spec/model.js";
 import type { Trace } from "../reference/network.js";
 
-/** ABI v1 exports: every parameter and result is an i32. */
+/**
+ * ABI v1 exports: every parameter and result is an i32. What a module leaves out by
+ * its training mode (manifest `training`) is optional here: a lean module has no
+ * grads_ptr, zero_grad, backward, step or train_batch; an inference-only module has
+ * only the pointers to input, output and params, forward and predict_samples.
+ */
 export interface ModuleExports extends Record<string, unknown> {
   memory: WebAssembly.Memory;
   input_ptr(): number;
   output_ptr(): number;
-  target_ptr(): number;
+  target_ptr?(): number;
   params_ptr(): number;
-  grads_ptr(): number;
+  grads_ptr?(): number;
   forward(): void;
-  loss(): number;
-  zero_grad(): void;
-  backward(): void;
-  step(): void;
-  set_learning_rate(q: number): void;
-  train_step(): number;
+  loss?(): number;
+  zero_grad?(): void;
+  backward?(): void;
+  step?(): void;
+  set_learning_rate?(q: number): void;
+  train_step?(): number;
   /** The batched entries, present when the spec has a `batch` capacity. */
   train_samples?(n: number): number;
   train_batch?(n: number): number;
@@ -76,7 +81,22 @@ export class Firmware {
 
   setTarget(values: ArrayLike<number>): void {
     const m = this.manifest;
+    if (m.buffers.target === null) throw new QRangeError('target: an inference-only module ("training": "none") has no target');
     this.write(m.buffers.target, values, m.outputs, m.format.fracBits, "target");
+  }
+
+  /** An export the training mode may leave out, or an error naming the mode. */
+  private entry<K extends keyof ModuleExports>(name: K): NonNullable<ModuleExports[K]> {
+    const fn = this.exports[name];
+    if (typeof fn !== "function") {
+      throw new QRangeError(`${String(name)}: a module built with "training": "${this.manifest.training}" has no ${String(name)}()`);
+    }
+    return fn.bind(this.exports) as NonNullable<ModuleExports[K]>;
+  }
+
+  /** fracBits of the loss and the learning rate: the values' format. */
+  private get valueFracBits(): number {
+    return this.manifest.format.fracBits;
   }
 
   output(): number[] {
@@ -89,28 +109,48 @@ export class Firmware {
   }
 
   loss(): number {
-    return fromQ(this.exports.loss(), this.manifest.loss.fracBits);
+    return fromQ(this.entry("loss")(), this.valueFracBits);
   }
 
   zeroGrad(): void {
-    this.exports.zero_grad();
+    this.entry("zero_grad")();
   }
 
   backward(): void {
-    this.exports.backward();
+    this.entry("backward")();
   }
 
   step(): void {
-    this.exports.step();
+    this.entry("step")();
   }
 
   /** zero_grad, forward, backward, step; the loss before the update. */
   trainStep(): number {
-    return fromQ(this.exports.train_step(), this.manifest.loss.fracBits);
+    return fromQ(this.entry("train_step")(), this.valueFracBits);
   }
 
   setLearningRate(value: number): void {
-    this.exports.set_learning_rate(toQ(value, this.manifest.learningRate.fracBits, "learningRate"));
+    const setter = this.entry("set_learning_rate");
+    setter(toQ(value, this.valueFracBits, "learningRate"));
+  }
+
+  /** The optimizer steps the module has taken (Adam and a decay count them); null when it keeps no count. */
+  stepCount(): number | null {
+    const step = this.manifest.optimizer?.step;
+    return step ? this.words[step.offset / 4] : null;
+  }
+
+  /** An optimizer state buffer ("velocity", "m", "v") as floats, per trainable layer; frozen layers hold NaN. */
+  state(name: string): LayerWeights[] {
+    const tensors = (this.manifest.optimizer?.state ?? []).filter((t) => t.name === name);
+    if (tensors.length === 0) throw new QRangeError(`state: the module keeps no optimizer state "${name}"`);
+    const wide = new BigInt64Array(this.exports.memory.buffer);
+    return this.assemble((t) => {
+      const s = tensors.find((x) => x.layer === t.layer && x.kind === t.kind);
+      const length = t.shape.reduce((a, b) => a * b);
+      if (!s) return new Array<number>(length).fill(NaN);
+      return Array.from(wide.subarray(s.offset / 8, s.offset / 8 + length), (q) => Number(q) / 2 ** s.fracBits);
+    });
   }
 
   /** Rows the batch buffer holds; 0 when the module was built without one. */
@@ -138,11 +178,12 @@ export class Firmware {
     this.words.set(words.subarray(0, length), batch.offset / 4);
   }
 
-  /** Writes rows of (input, target) floats into the batch buffer. */
-  setBatch(inputs: ArrayLike<number>[], targets: ArrayLike<number>[]): void {
+  /** Writes rows of (input, target) floats into the batch buffer; an inference-only module's rows take no target. */
+  setBatch(inputs: ArrayLike<number>[], targets?: ArrayLike<number>[]): void {
     const batch = this.requireBatch(inputs.length);
-    if (targets.length !== inputs.length) {
-      throw new QRangeError(`batch: ${inputs.length} inputs but ${targets.length} targets`);
+    const targetInRow = batch.targetInRow;
+    if (targetInRow !== null && targets?.length !== inputs.length) {
+      throw new QRangeError(`batch: ${inputs.length} inputs but ${targets?.length ?? 0} targets`);
     }
     const m = this.manifest;
     const F = m.format.fracBits;
@@ -151,22 +192,24 @@ export class Firmware {
         const row = batch.offset + k * batch.rowBytes;
         return [
           { offset: row, words: this.quantize(input, m.inputs, F, `batch[${k}].input`) },
-          { offset: row + batch.targetInRow, words: this.quantize(targets[k], m.outputs, F, `batch[${k}].target`) },
+          ...(targetInRow !== null
+            ? [{ offset: row + targetInRow, words: this.quantize(targets![k], m.outputs, F, `batch[${k}].target`) }]
+            : []),
         ];
       }),
     );
   }
 
-  /** Per-sample SGD over the first `rows` rows; their mean loss before each update. */
+  /** Per-sample training over the first `rows` rows; their mean loss before each update. */
   trainSamples(rows: number): number {
     this.requireBatch(rows);
-    return fromQ(this.exports.train_samples!(rows), this.manifest.loss.fracBits);
+    return fromQ(this.entry("train_samples")(rows), this.valueFracBits);
   }
 
-  /** One SGD step on the mean gradient of the first `rows` rows; their mean loss. */
+  /** One optimizer step on the mean gradient of the first `rows` rows; their mean loss. */
   trainBatch(rows: number): number {
     this.requireBatch(rows);
-    return fromQ(this.exports.train_batch!(rows), this.manifest.loss.fracBits);
+    return fromQ(this.entry("train_batch")(rows), this.valueFracBits);
   }
 
   /** Forward for the first `rows` rows; their outputs. */
@@ -180,11 +223,19 @@ export class Firmware {
   }
 
   params(): LayerWeights[] {
-    return this.tensors("offset", "fracBits");
+    return this.assemble((t) => this.read(t.offset, t.shape.reduce((a, b) => a * b), t.fracBits));
   }
 
+  /** The grads buffer as floats; a frozen layer's tensors, which have no gradient in the module, hold NaN. */
   grads(): LayerWeights[] {
-    return this.tensors("gradOffset", "gradFracBits");
+    if (this.manifest.buffers.grads === null) {
+      throw new QRangeError(`grads: a module built with "training": "${this.manifest.training}" has no grads buffer`);
+    }
+    return this.assemble((t) => {
+      const length = t.shape.reduce((a, b) => a * b);
+      if (t.gradOffset === undefined || t.gradFracBits === undefined) return new Array<number>(length).fill(NaN);
+      return this.read(t.gradOffset, length, t.gradFracBits);
+    });
   }
 
   setParams(weights: LayerWeights[]): void {
@@ -197,10 +248,11 @@ export class Firmware {
     );
   }
 
-  private tensors(offset: "offset" | "gradOffset", fracBits: "fracBits" | "gradFracBits"): LayerWeights[] {
+  /** Per layer, weight and bias from each param tensor's flat values. */
+  private assemble(values: (t: Manifest["params"][number]) => number[]): LayerWeights[] {
     const layers: LayerWeights[] = [];
     for (const t of this.manifest.params) {
-      const flat = this.read(t[offset], t.shape.reduce((a, b) => a * b), t[fracBits]);
+      const flat = values(t);
       const layer = (layers[t.layer] ??= { weight: [], bias: [] });
       if (t.kind === "bias") layer.bias = flat;
       else layer.weight = Array.from({ length: t.shape[0] }, (_, i) => flat.slice(i * t.shape[1], (i + 1) * t.shape[1]));
@@ -208,26 +260,37 @@ export class Firmware {
     return layers;
   }
 
-  /** Forward, loss and a fresh backward for one sample, in the float64 reference's shape. */
+  /**
+   * Forward, loss and a fresh backward for one sample, in the float64 reference's
+   * shape. What the module does not compute is NaN: the gradients of frozen layers,
+   * ∂L/∂a and ∂L/∂z below the lowest trainable layer (backward stops there), every
+   * backward quantity of a lean module (it keeps no grads), and the loss too of an
+   * inference-only one (it has no target; `target` is then ignored).
+   */
   trace(input: ArrayLike<number>, target: ArrayLike<number>): Trace {
-    this.setInput(input);
-    this.setTarget(target);
-    this.forward();
-    const loss = this.loss();
-    this.zeroGrad();
-    this.backward();
     const m = this.manifest;
+    this.setInput(input);
+    if (m.training !== "none") this.setTarget(target);
+    this.forward();
+    const loss = m.training === "none" ? NaN : this.loss();
+    const backward = m.training === "full";
+    if (backward) {
+      this.zeroGrad();
+      this.backward();
+    }
     const F = m.format.fracBits;
     const G = m.gradFormat.fracBits;
     const units = layerUnits(m);
+    const unknown = (l: number) => new Array<number>(units[l]).fill(NaN);
+    const delta = (at: number | null, l: number) => (backward && at !== null ? this.read(at, units[l], G) : unknown(l));
     return {
       z: m.scratch.map((s, l) => this.read(s.z, units[l], F)),
       a: m.scratch.map((s, l) => this.read(s.a, units[l], F)),
       output: this.output(),
       loss,
-      dA: m.scratch.map((s, l) => this.read(s.dA, units[l], G)),
-      dZ: m.scratch.map((s, l) => this.read(s.dZ, units[l], G)),
-      grads: this.grads(),
+      dA: m.scratch.map((s, l) => delta(s.dA, l)),
+      dZ: m.scratch.map((s, l) => delta(s.dZ, l)),
+      grads: backward ? this.grads() : this.assemble((t) => new Array<number>(t.shape.reduce((a, b) => a * b)).fill(NaN)),
     };
   }
 }

@@ -14,6 +14,8 @@ export interface Footprint {
   memoryBytes: number;
   pages: number;
   paramCount: number;
+  training: Manifest["training"];
+  trainableParamCount: number;
 }
 
 function readLeb128(bytes: Uint8Array, at: number): { value: number; next: number } {
@@ -44,13 +46,24 @@ export function footprint(wasm: Uint8Array, manifest: Manifest): Footprint {
   const sizeOf = (name: string) => parts.filter((s) => s.name === name).reduce((n, s) => n + s.bytes, 0);
   const m = manifest;
   const units = layerUnits(m);
+  const present = (buffer: string, offset: number | null, bytes: number) => (offset === null ? [] : [{ buffer, offset, bytes }]);
+  const frozen = m.params.filter((t) => !t.trainable).length;
   const memory = [
     { buffer: "input", offset: m.buffers.input, bytes: 4 * m.inputs },
-    { buffer: "target", offset: m.buffers.target, bytes: 4 * m.outputs },
+    ...present("target", m.buffers.target, 4 * m.outputs),
     { buffer: "params", offset: m.buffers.params, bytes: 4 * m.paramCount },
-    { buffer: "grads", offset: m.buffers.grads, bytes: 4 * m.paramCount },
-    ...m.scratch.map((s, l) => ({ buffer: `layer ${l} z, a, ∂a, ∂z${l === m.scratch.length - 1 ? " (output = a)" : ""}`, offset: s.z, bytes: 16 * units[l] })),
+    ...present(`grads${frozen > 0 ? ` (${m.trainableParamCount} trainable params)` : ""}`, m.buffers.grads, 4 * m.trainableParamCount),
+    ...(m.optimizer?.buffers ?? []).map((b) => ({ buffer: `optimizer ${b.name} (i64)`, offset: b.offset, bytes: b.bytes })),
+    ...present("optimizer step counter", m.optimizer?.step?.offset ?? null, 4),
+    ...m.scratch.map((s, l) => {
+      const output = l === m.scratch.length - 1 ? " (output = a)" : "";
+      return s.dA === null
+        ? { buffer: `layer ${l} z, a${output}`, offset: s.z, bytes: 8 * units[l] }
+        : { buffer: `layer ${l} z, a, ∂a, ∂z${output}`, offset: s.z, bytes: 16 * units[l] };
+    }),
     ...(m.lut.offset !== null ? [{ buffer: "tanh table", offset: m.lut.offset, bytes: 4 * m.lut.entries }] : []),
+    ...(m.expTable !== null ? [{ buffer: "exp table", offset: m.expTable.offset, bytes: 4 * m.expTable.entries }] : []),
+    ...(m.batch !== null ? [{ buffer: `batch rows (${m.batch.capacity})`, offset: m.batch.offset, bytes: m.batch.capacity * m.batch.rowBytes }] : []),
   ];
   return {
     bytes: wasm.length,
@@ -61,5 +74,8 @@ export function footprint(wasm: Uint8Array, manifest: Manifest): Footprint {
     memoryBytes: m.memory.bytesUsed,
     pages: m.memory.pages,
     paramCount: m.paramCount,
+    // Manifests written before training modes existed describe full training.
+    training: m.training ?? "full",
+    trainableParamCount: m.trainableParamCount ?? m.paramCount,
   };
 }

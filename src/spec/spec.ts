@@ -13,8 +13,21 @@
 
 import { Ajv, type ErrorObject, type SchemaObject } from "ajv";
 import { lineColumn, locateJson } from "./json_locate.js";
-import { formatName, lsb, parseFormat, rangeText, toQ } from "./format.js";
-import { ACTIVATIONS, DEFAULT_HUBER_DELTA, LOSSES, type LayerWeights, type Model, type QFormat, type Sample } from "./model.js";
+import { formatName, lsb, parseFormat, rangeOf, rangeText, toQ } from "./format.js";
+import {
+  ACTIVATIONS,
+  DEFAULT_HUBER_DELTA,
+  LOSSES,
+  TRAINING_MODES,
+  type Decay,
+  type LayerWeights,
+  type Model,
+  type Optimizer,
+  type QFormat,
+  type Sample,
+  type Training,
+  velocityHeadroomBits,
+} from "./model.js";
 
 /** Line breaks JSON.stringify leaves raw (and any other), escaped: a message stays one line. */
 function oneLine(text: string): string {
@@ -39,6 +52,13 @@ export const DEFAULT_FORMAT = "q8.24";
 export const DEFAULT_LOSS = { type: "l2" } as const;
 export { DEFAULT_HUBER_DELTA } from "./model.js";
 export const DEFAULT_LEARNING_RATE = 0.01;
+/** Momentum 0 is plain SGD, bit for bit the module of a spec without the field. */
+export const DEFAULT_MOMENTUM = 0;
+/** Kingma & Ba's β1 and β2; ε as TF.js and Keras default it. */
+export const DEFAULT_ADAM = { beta1: 0.9, beta2: 0.999, epsilon: 1e-7 } as const;
+export const DEFAULT_TRAINING: Training = "full";
+/** Optimizer constants (momentum, β1, β2, decay rates) are held in q1.31 by the kernels. */
+export const OPTIMIZER_CONSTANT_FRAC_BITS = 31;
 /**
  * 1 KiB of table. Range 12 puts the saturation step (1 − tanh 12 ≈ 8e-11) below the
  * interpolation error: `qfirm lut-error` measures 5.7e-8 (sigmoid) and 8.3e-8 (tanh) in q8.24.
@@ -107,6 +127,10 @@ export const SPEC_SCHEMA: SchemaObject = {
             type: "string",
             enum: [...ACTIVATIONS],
           },
+          trainable: {
+            description: "false freezes the layer: no gradient storage, no update. Default true.",
+            type: "boolean",
+          },
         },
       },
     },
@@ -130,9 +154,34 @@ export const SPEC_SCHEMA: SchemaObject = {
       additionalProperties: false,
       required: ["type", "learningRate"],
       properties: {
-        type: { type: "string", enum: ["sgd"] },
+        type: { type: "string", enum: ["sgd", "adam"] },
         learningRate: { description: "At least one LSB of format.", type: "number", exclusiveMinimum: 0 },
+        momentum: {
+          description: `sgd only: v ← μ·v + g; p ← p − η·v. Default ${DEFAULT_MOMENTUM} (plain SGD).`,
+          type: "number",
+          minimum: 0,
+          exclusiveMaximum: 1,
+        },
+        beta1: { description: `adam only. Default ${DEFAULT_ADAM.beta1}.`, type: "number", minimum: 0, exclusiveMaximum: 1 },
+        beta2: { description: `adam only. Default ${DEFAULT_ADAM.beta2}.`, type: "number", minimum: 0, exclusiveMaximum: 1 },
+        epsilon: { description: `adam only. Default ${DEFAULT_ADAM.epsilon}.`, type: "number", exclusiveMinimum: 0, maximum: 1 },
+        decay: {
+          description: "Learning rate at optimizer step t (from 0): η·rate^(t/steps) (exponential) or η·rate^⌊t/steps⌋ (step). Default: none.",
+          type: "object",
+          additionalProperties: false,
+          required: ["type", "rate", "steps"],
+          properties: {
+            type: { type: "string", enum: ["exponential", "step"] },
+            rate: { type: "number", exclusiveMinimum: 0, maximum: 1 },
+            steps: { type: "integer", minimum: 1, maximum: 2147483647 },
+          },
+        },
       },
+    },
+    training: {
+      description: `"full": grads buffer and every training entry; "lean": per-sample training fused into backward, no grads buffer; "none": inference only. Default "${DEFAULT_TRAINING}".`,
+      type: "string",
+      enum: [...TRAINING_MODES],
     },
     lut: {
       description: `Sigmoid and tanh tables: entries values of tanh on [0, range]; range / (entries − 1) ≤ 1. Default ${JSON.stringify(DEFAULT_LUT)}.`,
@@ -188,14 +237,25 @@ interface RawSpec {
   format?: string;
   gradFormat?: string;
   inputs: number;
-  layers: { units: number; activation: Model["layers"][number]["activation"] }[];
+  layers: { units: number; activation: Model["layers"][number]["activation"]; trainable?: boolean }[];
   loss?: { type: Model["loss"]["type"]; delta?: number };
-  optimizer?: { type: "sgd"; learningRate: number };
+  optimizer?: RawOptimizer;
+  training?: Training;
   lut?: { entries: number; range: number };
   weights?: LayerWeights[];
   init?: { seed: number };
   batch?: { capacity: number };
   sample?: Sample;
+}
+
+interface RawOptimizer {
+  type: "sgd" | "adam";
+  learningRate: number;
+  momentum?: number;
+  beta1?: number;
+  beta2?: number;
+  epsilon?: number;
+  decay?: Decay;
 }
 
 type Validate = ReturnType<Ajv["compile"]>;
@@ -244,9 +304,17 @@ export function parseSpec(value: unknown): Model {
       ? { bits: 32 as const, fracBits: Math.min(format.fracBits + GRAD_EXTRA_FRAC_BITS, 30) }
       : formatField("gradFormat", spec.gradFormat);
 
-  const layers = spec.layers.map(({ units, activation }) => ({ units, activation }));
+  const training = spec.training ?? DEFAULT_TRAINING;
+  if (training === "none") checkNoTrainingFields(spec);
+  const layers = spec.layers.map(({ units, activation, trainable }) => ({ units, activation, trainable: trainable ?? true }));
+  if (training !== "none" && !layers.some((layer) => layer.trainable)) {
+    throw new SpecError(
+      "layers",
+      'every layer has "trainable": false, so nothing would train; make one trainable, or build an inference-only module ("training": "none")',
+    );
+  }
   const loss = spec.loss ? { ...spec.loss } : { ...DEFAULT_LOSS };
-  checkPairings(layers, loss);
+  if (training !== "none") checkPairings(layers, loss);
   if (loss.type === "huber") {
     loss.delta ??= DEFAULT_HUBER_DELTA;
     checkAtLeastOneLsb("loss.delta", loss.delta, format);
@@ -263,12 +331,12 @@ export function parseSpec(value: unknown): Model {
     );
   }
 
-  const learningRate = spec.optimizer?.learningRate ?? DEFAULT_LEARNING_RATE;
-  checkAtLeastOneLsb("optimizer.learningRate", learningRate, format);
+  const optimizer = optimizerOf(spec.optimizer, training, format, gradFormat);
+  const learningRate = optimizer.learningRate;
 
   const inputs = spec.inputs;
   const batchCapacity = spec.batch?.capacity ?? DEFAULT_BATCH_CAPACITY;
-  checkMemory(inputs, layers, batchCapacity);
+  checkMemory(inputs, layers, batchCapacity, training, optimizer);
 
   const shape = { inputs, layers };
   let weights: LayerWeights[];
@@ -283,7 +351,9 @@ export function parseSpec(value: unknown): Model {
     weights = initWeights(shape, spec.init!.seed);
   }
 
-  const model: Model = { name: spec.name, format, gradFormat, inputs, layers, loss, learningRate, lut, batchCapacity, weights };
+  const model: Model = {
+    name: spec.name, format, gradFormat, inputs, layers, loss, learningRate, optimizer, training, lut, batchCapacity, weights,
+  };
   if (spec.sample) model.sample = checkSample(spec.sample, shape, loss.type, format);
   return model;
 }
@@ -354,6 +424,78 @@ function checkPairings(layers: Model["layers"], loss: { type: string; delta?: nu
   }
 }
 
+/** The fields that only training uses; an inference-only spec names none of them. */
+function checkNoTrainingFields(spec: RawSpec): void {
+  const why = 'has no use in an inference-only module ("training": "none"); remove it';
+  if (spec.optimizer !== undefined) throw new SpecError("optimizer", why);
+  if (spec.loss !== undefined) throw new SpecError("loss", why);
+  if (spec.gradFormat !== undefined) throw new SpecError("gradFormat", why);
+  const frozen = spec.layers.findIndex((layer) => layer.trainable !== undefined);
+  if (frozen >= 0) throw new SpecError(`layers[${frozen}].trainable`, why);
+}
+
+const SGD_ONLY = ["momentum"] as const;
+const ADAM_ONLY = ["beta1", "beta2", "epsilon"] as const;
+
+/** The optimizer with its defaults, after the checks a schema cannot make. */
+function optimizerOf(raw: RawOptimizer | undefined, training: Training, format: QFormat, gradFormat: QFormat): Optimizer {
+  const given = raw ?? { type: "sgd" as const, learningRate: DEFAULT_LEARNING_RATE };
+  // An inference-only module has no optimizer (checkNoTrainingFields): the default is never used.
+  if (training === "none") return { type: "sgd", learningRate: given.learningRate, momentum: DEFAULT_MOMENTUM };
+  const foreign = given.type === "sgd" ? ADAM_ONLY : SGD_ONLY;
+  const misplaced = foreign.find((key) => given[key] !== undefined);
+  if (misplaced !== undefined) {
+    throw new SpecError(`optimizer.${misplaced}`, `only ${given.type === "sgd" ? '"adam"' : '"sgd"'} takes ${misplaced}, not "${given.type}"`);
+  }
+  checkAtLeastOneLsb("optimizer.learningRate", given.learningRate, format);
+  if (given.decay) checkOptimizerConstant("optimizer.decay.rate", given.decay.rate, false);
+  const decay = given.decay ? { decay: { ...given.decay } } : {};
+  if (given.type === "sgd") {
+    const momentum = given.momentum ?? DEFAULT_MOMENTUM;
+    if (momentum > 0) {
+      checkOptimizerConstant("optimizer.momentum", momentum, true);
+      // The velocity (assembly/momentum.ts) keeps 31 − h more fraction bits than the gradients; h ≤ G keeps it at least 31.
+      const headroom = velocityHeadroomBits(momentum);
+      if (headroom > gradFormat.fracBits) {
+        throw new SpecError(
+          "optimizer.momentum",
+          `${short(momentum)} lets the velocity grow to 2^${headroom} gradients, more than gradFormat ${formatName(gradFormat)} has fraction bits (${gradFormat.fracBits}); use a smaller momentum or a gradFormat with at least ${headroom} fraction bits`,
+        );
+      }
+    }
+    if (momentum > 0 && training === "lean") {
+      throw new SpecError(
+        "optimizer.momentum",
+        'training "lean" fuses a plain SGD step into backward and keeps no velocity; use momentum 0 or training "full"',
+      );
+    }
+    return { type: "sgd", learningRate: given.learningRate, momentum, ...decay };
+  }
+  if (training === "lean") {
+    throw new SpecError(
+      "optimizer.type",
+      '"adam" keeps two moments per parameter from the gradients; training "lean" takes plain SGD: use training "full"',
+    );
+  }
+  const beta1 = given.beta1 ?? DEFAULT_ADAM.beta1;
+  const beta2 = given.beta2 ?? DEFAULT_ADAM.beta2;
+  if (beta1 > 0) checkOptimizerConstant("optimizer.beta1", beta1, true);
+  if (beta2 > 0) checkOptimizerConstant("optimizer.beta2", beta2, true);
+  return { type: "adam", learningRate: given.learningRate, beta1, beta2, epsilon: given.epsilon ?? DEFAULT_ADAM.epsilon, ...decay };
+}
+
+/**
+ * A constant in [0, 1] the kernels hold in q1.31: it must not round to 0, and, where
+ * `belowOne`, not round up to 1 either (momentum and betas < 1 keep the state bounded).
+ */
+function checkOptimizerConstant(path: string, value: number, belowOne: boolean): void {
+  const q = Math.round(value * 2 ** OPTIMIZER_CONSTANT_FRAC_BITS);
+  if (q === 0) throw new SpecError(path, `${short(value)} rounds to 0 in q1.31; use 0 or at least ${approx(2 ** -31)}`);
+  if (belowOne && q >= 2 ** OPTIMIZER_CONSTANT_FRAC_BITS) {
+    throw new SpecError(path, `${short(value)} rounds to 1 in q1.31; the most is ${1 - 2 ** -31}`);
+  }
+}
+
 /** A constant the kernels multiply by: it must fit the format and not round to zero. */
 function checkAtLeastOneLsb(path: string, value: number, format: QFormat): void {
   checkValue(value, format, () => path);
@@ -365,9 +507,13 @@ function checkAtLeastOneLsb(path: string, value: number, format: QFormat): void 
   }
 }
 
-/** Every tensor and its gradient, the buffers and slack, in i32 words, against MAX_MEMORY_BYTES. */
-function checkMemory(inputs: number, layers: Model["layers"], batchCapacity: number): void {
+/**
+ * Every tensor, its gradient and optimizer state where the module keeps them, the
+ * buffers and slack, in i32 words, against MAX_MEMORY_BYTES.
+ */
+function checkMemory(inputs: number, layers: Model["layers"], batchCapacity: number, training: Training, optimizer: Optimizer): void {
   let params = 0;
+  let trained = 0;
   let units = 0;
   let biggest = 0;
   let biggestAt = 0;
@@ -375,22 +521,28 @@ function checkMemory(inputs: number, layers: Model["layers"], batchCapacity: num
     const fanIn = l === 0 ? inputs : layers[l - 1].units;
     const count = (fanIn + 1) * layer.units;
     params += count;
+    if (layer.trainable !== false) trained += count;
     units += layer.units;
     if (count > biggest) [biggest, biggestAt] = [count, l];
   });
+  // Grads (full training only); momentum's velocity is an i64 per parameter, Adam's two moments too.
+  const stateWords = optimizer.type === "adam" ? 4 : optimizer.momentum > 0 ? 2 : 0;
+  const perTrained = training === "full" ? 1 + stateWords : 0;
   const outputs = layers[layers.length - 1].units;
   const batchWords = batchCapacity * (inputs + 2 * outputs);
-  const bytes = (params * 2 + inputs + 4 * units + outputs + batchWords + MEMORY_SLACK_WORDS) * 4;
-  if (bytes > MAX_MEMORY_BYTES && (params * 2 + inputs + 4 * units + outputs + MEMORY_SLACK_WORDS) * 4 <= MAX_MEMORY_BYTES) {
+  const modelWords = params + trained * perTrained + inputs + 4 * units + outputs + MEMORY_SLACK_WORDS;
+  const bytes = (modelWords + batchWords) * 4;
+  if (bytes > MAX_MEMORY_BYTES && modelWords * 4 <= MAX_MEMORY_BYTES) {
     throw new SpecError(
       "batch.capacity",
       `${grouped(batchCapacity)} rows of ${grouped(inputs + 2 * outputs)} values need ${mib(batchWords * 4)}; with the model that exceeds ${mib(MAX_MEMORY_BYTES)} (1024 wasm pages)`,
     );
   }
   if (bytes > MAX_MEMORY_BYTES) {
+    const what = perTrained > 1 ? "params, their gradients and optimizer state" : perTrained === 1 ? "params and their gradients" : "params";
     throw new SpecError(
       "layers",
-      `the model needs ${mib(bytes)} of memory for ${grouped(params)} params and their gradients` +
+      `the model needs ${mib(bytes)} of memory for ${grouped(params)} ${what}` +
         (layers.length > 1 ? ` (layers[${biggestAt}] has ${grouped(biggest)})` : "") +
         `; the most is ${mib(MAX_MEMORY_BYTES)} (1024 wasm pages)`,
     );

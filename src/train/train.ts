@@ -10,12 +10,13 @@
 // - Module: the data set is quantized once (format.ts's rule) into rows laid out as
 //   the batch buffer holds them (input then target, one i32 each); each call copies
 //   up to `capacity` rows into the buffer with setBatchWords. Batch 1 is per-sample
-//   SGD (train_samples, as many rows per call as the buffer holds); batch N > 1 is
-//   one SGD step on the mean gradient of each N rows (train_batch).
+//   training (train_samples, as many rows per call as the buffer holds); batch N > 1
+//   is one optimizer step on the mean gradient of each N rows (train_batch).
 // - Reference: src/reference/network.ts, per sample trainStep (batch 1) or the mean
-//   of trace's gradients then sgd_step (batch N), on the data's float values,
-//   starting from the module's initial params (the spec's weights rounded to the
-//   format, so both start from the very same numbers).
+//   of trace's gradients then one optimizer step (batch N), with the spec's optimizer
+//   (src/reference/optimizer.ts: SGD, momentum or Adam, the decay, frozen layers), on
+//   the data's float values, starting from the module's initial params (the spec's
+//   weights rounded to the format, so both start from the very same numbers).
 
 import { buildModel } from "../build/build.js";
 import type { Target } from "../build/compile.js";
@@ -24,7 +25,7 @@ import { Firmware } from "../run/driver.js";
 import { toQ } from "../spec/format.js";
 import { outputsOf, type LayerWeights, type Model } from "../spec/model.js";
 import { forward, trace, trainStep } from "../reference/network.js";
-import { sgd_step } from "../reference/sgd.js";
+import { Optimizer } from "../reference/optimizer.js";
 import { mulberry32 } from "../spec/spec.js";
 
 /** Rows of the batch buffer when the spec asks for fewer (or none): enough that a call's overhead vanishes. */
@@ -171,8 +172,10 @@ export function predictFloat(model: Model, params: LayerWeights[], inputs: numbe
   return inputs.map((input) => forward(model, params, input).a[model.layers.length - 1]);
 }
 
-/** The mean over `rows` of the per-sample gradients, then one SGD step; the rows' mean loss before it. */
-function referenceBatchStep(model: Model, params: LayerWeights[], data: Dataset, rows: number[]): { loss: number; params: LayerWeights[] } {
+/** The mean over `rows` of the per-sample gradients, then one optimizer step; the rows' mean loss before it. */
+function referenceBatchStep(
+  model: Model, params: LayerWeights[], data: Dataset, rows: number[], optimizer: Optimizer,
+): { loss: number; params: LayerWeights[] } {
   let loss = 0;
   const sum = params.map((p) => ({ weight: p.weight.map((row) => row.map(() => 0)), bias: p.bias.map(() => 0) }));
   for (const row of rows) {
@@ -184,7 +187,7 @@ function referenceBatchStep(model: Model, params: LayerWeights[], data: Dataset,
     });
   }
   const mean = sum.map((g) => ({ weight: g.weight.map((row) => row.map((v) => v / rows.length)), bias: g.bias.map((v) => v / rows.length) }));
-  return { loss: loss / rows.length, params: sgd_step(params, mean, model.learningRate) };
+  return { loss: loss / rows.length, params: optimizer.step(params, mean) };
 }
 
 /** The model to train: `model` with a batch buffer of at least `batch` rows (DEFAULT_TRAIN_CAPACITY if the spec has fewer). */
@@ -198,6 +201,10 @@ export async function train(model: Model, data: Dataset, options: TrainOptions):
   if (!Number.isInteger(batch) || batch < 1) throw new RangeError(`batch: ${batch} is not an integer ≥ 1`);
   if (!(holdout >= 0 && holdout < 1)) throw new RangeError(`holdout: ${holdout} is not in [0, 1)`);
   if (data.inputs.length !== data.targets.length) throw new RangeError(`data: ${data.inputs.length} inputs, ${data.targets.length} targets`);
+  if (model.training === "none") throw new RangeError('training: an inference-only model ("training": "none") cannot train');
+  if (model.training === "lean" && batch > 1) {
+    throw new RangeError(`batch: ${batch} rows per step needs train_batch, which a "lean" module has not (it trains per sample); use batch 1`);
+  }
 
   const next = mulberry32(seed);
   const { trainRows, holdoutRows } = splitRows(data.inputs.length, holdout, next);
@@ -213,6 +220,7 @@ export async function train(model: Model, data: Dataset, options: TrainOptions):
   const rowsPerCall = batch === 1 ? capacity : batch;
 
   let params = firmware.params(); // the spec's weights as the module holds them
+  const optimizer = new Optimizer(trained);
   const results: EpochResult[] = [];
   for (let epoch = 1; epoch <= epochs; epoch++) {
     const order = trainRows.slice();
@@ -234,12 +242,12 @@ export async function train(model: Model, data: Dataset, options: TrainOptions):
       t0 = performance.now();
       if (batch === 1) {
         for (const row of chunk) {
-          const step = trainStep(trained, params, data.inputs[row], data.targets[row]);
+          const step = trainStep(trained, params, data.inputs[row], data.targets[row], optimizer);
           floatSum += step.loss;
           params = step.params;
         }
       } else {
-        const step = referenceBatchStep(trained, params, data, chunk);
+        const step = referenceBatchStep(trained, params, data, chunk, optimizer);
         floatSum += step.loss * chunk.length;
         params = step.params;
       }

@@ -75,6 +75,10 @@ async function run(): Promise<void> {
   firmware.setInput(sample.input);
   firmware.setTarget(sample.target);
   let params: LayerWeights[] = firmware.params(); // the reference starts from the module's own weights
+  const optimizer = new reference.Optimizer(model); // kept across steps, as the module keeps its state
+  const trainStep = firmware.exports.train_step;
+  const lossFormat = manifest.loss;
+  if (!trainStep || !lossFormat) throw new Error("the module does not train (built with training \"none\")");
 
   const raw: number[] = [];
   const fixed: number[] = [];
@@ -84,10 +88,10 @@ async function run(): Promise<void> {
   const perFrame = Math.max(1, Math.ceil(steps / 60));
   for (let step = 0; step < steps; ) {
     for (const end = Math.min(steps, step + perFrame); step < end; step++) {
-      const q = firmware.exports.train_step();
+      const q = trainStep();
       raw.push(q);
-      fixed.push(fromQ(q, manifest.loss.fracBits));
-      const next = reference.trainStep(model, params, sample.input, sample.target);
+      fixed.push(fromQ(q, lossFormat.fracBits));
+      const next = reference.trainStep(model, params, sample.input, sample.target, optimizer);
       float.push(next.loss);
       params = next.params;
     }
