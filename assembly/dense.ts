@@ -19,7 +19,7 @@
 //   w = sat(w − u)
 // rounding half away from zero. The kernels compute exactly that, with the clamps
 // moved out of the inner loop:
-// - The two saturations on g and u are checked once per call: fast_row_limit bounds
+// - The two saturations on g and u are checked once per row: row_is_fast bounds
 //   |x| from max_j |dZ[j]| and lr. Rows past it (rare: |x|·|dZ| near 2^(31+F), or a
 //   huge learning rate) take the plain per-weight path.
 // - The fused step rounds magnitudes and applies signs after (step_row_fast).
@@ -164,23 +164,20 @@ export function max_abs(dZ: usize, units: i32): i64 {
 }
 
 /**
- * The bound on P = |x|·maxDZ below which a row needs no clamp: for every unit, g =
- * round(x·dZ[j] / 2^F) and u = round(lr·g / 2^G) are then exact i32, so sat() cannot
- * act. With hF = 2^(F−1), hG = 2^(G−1) (P ≤ 2^62: no overflow):
- *   |g| ≤ gMax = (P + hF) >> F, which is ≤ 2^31 − 1 when P < 2^(31+F) − hF;
- *   |u| ≤ (|lr|·gMax + hG) >> G, which is ≤ 2^31 − 1 when gMax ≤ gLim = (2^(31+G) − hG − 1) / |lr|,
- *   that is when P < (gLim + 1)·2^F − hF.
- * gLim is clamped to 2^31 − 1, where the first bound is the tighter (and lr = 0 leaves
- * only it), so the limit is (gLim + 1)·2^F − hF ≤ 2^61. A row is fast when P < limit.
- * Checked on both sides of the limit by test/property.test.ts.
+ * Whether the row of input x needs no clamp: for every unit, g = round(x·dZ[j] / 2^F)
+ * and u = round(lr·g / 2^G) are then exact i32, so sat() cannot act. With
+ * P = |x|·maxDZ (≤ 2^62: no overflow), hF = 2^(F−1), hG = 2^(G−1):
+ *   |g| ≤ gMax = (P + hF) >> F, which is ≤ 2^31 − 1 when P + hF < 2^(31+F);
+ *   |u| ≤ (|lr|·gMax + hG) >> G, which is ≤ 2^31 − 1 when |lr|·gMax + hG < 2^(31+G)
+ *   (|lr| ≤ 2^31 and gMax < 2^31 there: the product stays below 2^62).
+ * Checked on both sides of both bounds by test/property.test.ts. Per row, not per call:
+ * a division per call costs a small core more than a multiply per row.
  */
-export function fast_row_limit(absLr: i64, fracBits: i32, gradFracBits: i32): i64 {
-  let gLim: i64 = i32.MAX_VALUE;
-  if (absLr > 0) {
-    const uLim = ((<i64>1 << (31 + gradFracBits)) - (<i64>1 << (gradFracBits - 1)) - 1) / absLr;
-    if (uLim < gLim) gLim = uLim;
-  }
-  return ((gLim + 1) << fracBits) - (<i64>1 << (fracBits - 1));
+// @ts-ignore: decorator
+@inline export function row_is_fast(x: i32, maxDZ: i64, absLr: i64, fracBits: i32, gradFracBits: i32): bool {
+  const p = <i64>abs_u32(x) * maxDZ + (<i64>1 << (fracBits - 1));
+  if (p >= <i64>1 << (31 + fracBits)) return false;
+  return absLr * (p >> fracBits) + (<i64>1 << (gradFracBits - 1)) < <i64>1 << (31 + gradFracBits);
 }
 
 /** |x| as a u32 (2^31 for INT32_MIN). */
@@ -189,11 +186,6 @@ export function fast_row_limit(absLr: i64, fracBits: i32, gradFracBits: i32): i6
   return <u32>(x < 0 ? -x : x);
 }
 
-/** Whether the row of input x is within fast_row_limit: |x|·maxDZ < limit. */
-// @ts-ignore: decorator
-@inline export function row_is_fast(x: i32, maxDZ: i64, limit: i64): bool {
-  return (x < 0 ? -<i64>x : <i64>x) * maxDZ < limit;
-}
 
 // ---- Backward into the grads (batched training) -----------------------------------
 
@@ -204,7 +196,7 @@ export function fast_row_limit(absLr: i64, fracBits: i32, gradFracBits: i32): i6
 }
 
 /**
- * One row of dense_backward within fast_row_limit (lr = 0), units [from, units):
+ * One row of dense_backward within row_is_fast (lr = 0), units [from, units):
  * gw[j] += round(x·dZ[j] / 2^F), g exact, the add saturated from its overflow flag.
  */
 // @ts-ignore: decorator
@@ -274,7 +266,7 @@ export function step_bias(
 }
 
 /**
- * One row of dense_backward_step within fast_row_limit, units [from, units), from
+ * One row of dense_backward_step within row_is_fast, units [from, units), from
  * magnitudes: rounding half away from zero is odd, so round(v / 2^s) is
  * sign(v)·((|v| + 2^(s−1)) >> s) and no sign fix-up is needed per rounding:
  *   |g| = (|x|·|dZ[j]| + 2^(F−1)) >> F,  |u| = (|lr|·|g| + 2^(G−1)) >> G
@@ -310,7 +302,7 @@ export function step_bias(
 }
 
 /**
- * The plain per-weight row, for rows past fast_row_limit: gRow[j] = sat(round(x·dZ[j]))
+ * The plain per-weight row, for rows past row_is_fast: gRow[j] = sat(round(x·dZ[j]))
  * (grad_row_exact from zero), then sgd_step's w[j] = sat(w[j] − sat(round(lr·gRow[j]))).
  * gRow is the grads row with keepGrads, else scratch (a lean module has no grads).
  */
@@ -343,7 +335,7 @@ export function dense_backward_step(
   fanIn: i32, units: i32, fracBits: i32, gradFracBits: i32, lr: i32, keepGrads: bool,
 ): void {
   const maxDZ = step_bias(dZ, b, gb, tables, units, fracBits, gradFracBits, lr, keepGrads);
-  const limit = fast_row_limit(<i64>abs_u32(lr), fracBits, gradFracBits);
+  const absLr = <i64>abs_u32(lr);
   for (let i = 0; i < fanIn; i++) {
     const xi = ld(x, i);
     const offset = (<usize>i * <usize>units) << 2;
@@ -353,7 +345,7 @@ export function dense_backward_step(
       continue;
     }
     const wRow = w + offset;
-    if (!row_is_fast(xi, maxDZ, limit)) {
+    if (!row_is_fast(xi, maxDZ, absLr, fracBits, gradFracBits)) {
       step_row_exact(xi, dZ, wRow, keepGrads ? gRow : exact_row_scratch(tables, units), units, fracBits, gradFracBits, lr);
       continue;
     }

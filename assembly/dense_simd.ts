@@ -15,7 +15,7 @@
 // s ≤ 32, so the roundings use shr_u and keep the low halves.
 
 import {
-  bias_in_acc, dense_forward_columns, fast_row_limit, grad_bias, grad_row_exact, grad_row_fast, max_abs,
+  bias_in_acc, dense_forward_columns, grad_bias, grad_row_exact, grad_row_fast, max_abs,
   row_is_fast, step_bias, step_row_exact, store_sum, wrapped_bound, exact_row_scratch,
 } from "./dense";
 import { ld, q_sub_sat, q_zero, round_shift_i64, st } from "./q";
@@ -136,14 +136,13 @@ import { ld, q_sub_sat, q_zero, round_shift_i64, st } from "./q";
 ): void {
   grad_bias(dZ, gb, units, fracBits, gradFracBits);
   const maxDZ = max_abs(dZ, units);
-  const limit = fast_row_limit(0, fracBits, gradFracBits);
   const wide = units & ~3;
   const half = i32x4.splat(1 << (fracBits - 1));
   for (let i = 0; i < fanIn; i++) {
     const xi = ld(x, i);
     if (xi == 0) continue;
     const row = gw + ((<usize>i * <usize>units) << 2);
-    if (!row_is_fast(xi, maxDZ, limit)) {
+    if (!row_is_fast(xi, maxDZ, 0, fracBits, gradFracBits)) {
       grad_row_exact(xi, dZ, row, units, fracBits, gradFracBits);
       continue;
     }
@@ -185,7 +184,7 @@ function step_tables(dZ: usize, tables: usize, units: i32, fracBits: i32, gradFr
 }
 
 /**
- * Four units at a time of one row of dense_backward_step within fast_row_limit
+ * Four units at a time of one row of dense_backward_step within row_is_fast
  * (units [0, wide)): w −= u wrapping, and with keepGrads gw = g. Returns the OR of
  * every lane's overflow flag ((w ^ u) & (w ^ (w − u)), negative where it wrapped).
  */
@@ -228,7 +227,7 @@ function step_row_saturate(x: i32, dZ: usize, wRow: usize, wide: i32, fracBits: 
   }
 }
 
-/** The units of a row past the last four, within fast_row_limit: g and u as q_mul_round_sat gives them, w −= u saturating. */
+/** The units of a row past the last four, within row_is_fast: g and u as q_mul_round_sat gives them, w −= u saturating. */
 // @ts-ignore: decorator
 @inline function step_row_tail(
   x: i32, dZ: usize, wRow: usize, gRow: usize, from: i32, units: i32,
@@ -254,7 +253,7 @@ function step_row_saturate(x: i32, dZ: usize, wRow: usize, wide: i32, fracBits: 
 ): void {
   const maxDZ = step_bias(dZ, b, gb, tables, units, fracBits, gradFracBits, lr, keepGrads);
   step_tables(dZ, tables, units, fracBits, gradFracBits, lr); // over step_bias's scalar table, which is not used here
-  const limit = fast_row_limit(lr < 0 ? -<i64>lr : <i64>lr, fracBits, gradFracBits);
+  const absLr = lr < 0 ? -<i64>lr : <i64>lr;
   const t2 = <usize>units << 2;
   const wide = units & ~3;
   for (let i = 0; i < fanIn; i++) {
@@ -266,7 +265,7 @@ function step_row_saturate(x: i32, dZ: usize, wRow: usize, wide: i32, fracBits: 
       continue;
     }
     const wRow = w + offset;
-    if (!row_is_fast(xi, maxDZ, limit)) {
+    if (!row_is_fast(xi, maxDZ, absLr, fracBits, gradFracBits)) {
       step_row_exact(xi, dZ, wRow, keepGrads ? gRow : exact_row_scratch(tables, units), units, fracBits, gradFracBits, lr);
       continue;
     }

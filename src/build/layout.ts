@@ -119,7 +119,7 @@ export interface MemoryLayout {
   expTable?: number;
   /** 16 bytes the cosine loss keeps its norms in; null in an inference-only module. */
   lossScratch: number | null;
-  /** Scratch of the dense kernels: STEP_TABLE_BYTES_PER_UNIT bytes per unit of the widest layer. */
+  /** Scratch of the dense kernels: STEP_TABLE_BYTES_PER_UNIT bytes per unit of the widest layer (none in an inference-only module). */
   acc: number;
   /** batchCapacity rows of (input, target) (inputs only in an inference-only module), then batchCapacity rows of output. */
   batch: number;
@@ -169,7 +169,7 @@ export function memoryLayout(model: Model, tableEntries: number, expEntries: num
   const table = tableEntries > 0 ? take(tableEntries) : undefined;
   const expTable = expEntries > 0 ? take(expEntries) : undefined;
   const lossScratch = trains ? take(4) : null;
-  const acc = take((STEP_TABLE_BYTES_PER_UNIT / 4) * Math.max(...model.layers.map((layer) => layer.units)));
+  const acc = take(trains ? (STEP_TABLE_BYTES_PER_UNIT / 4) * Math.max(...model.layers.map((layer) => layer.units)) : 0);
   const outputs = model.layers[model.layers.length - 1].units;
   const batch = take((model.batchCapacity * batchRowBytes(model)) / 4);
   const batchOutput = take(model.batchCapacity * outputs);

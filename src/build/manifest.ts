@@ -140,7 +140,7 @@ export function buildManifest(model: Model, layout: MemoryLayout, moduleBytes: n
           }
         : null,
     lossScratch: layout.lossScratch,
-    accumulators: { offset: layout.acc, bytes: STEP_TABLE_BYTES_PER_UNIT * Math.max(...model.layers.map((layer) => layer.units)) },
+    accumulators: { offset: layout.acc, bytes: model.training === "none" ? 0 : STEP_TABLE_BYTES_PER_UNIT * Math.max(...model.layers.map((layer) => layer.units)) },
     scratch: layout.layers,
     memory: { pages: layout.pages, bytesUsed: layout.end },
     module: { bytes: moduleBytes, target },
