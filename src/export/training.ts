@@ -1,5 +1,5 @@
 // The spec's loss and learning rate in Keras' and TF.js' terms, the inverse of what
-// `qfirm import` does (src/import/chain.ts, LOSS_MAP): those frameworks take the
+// `qfirm import` does (src/import/training.ts, LOSS_MAP): those frameworks take the
 // mean over the outputs where qfirm sums (l2 is ½ Σ (y − ŷ)²), so the same step needs
 // a learning rate n/2 (mse) or n (mae, hinge) times qfirm's.
 
