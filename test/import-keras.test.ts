@@ -91,9 +91,10 @@ describe("Keras import", () => {
     expect(lines[0]).toMatch(/Keras 3 \.keras/);
     expect(text).toMatch(/layers\[0\] "input_layer": InputLayer, skipped/);
     expect(text).toMatch(/loss: l2 \(the Keras compile config records "mean_squared_error"\)/);
-    expect(text).toMatch(/optimizer: sgd, learning rate 0\.05 × 2\/outputs \(mean of squares → ½ sum\) = 0\.025 \(the Keras compile config records SGD at 0\.05\)/);
-    expect(text).toMatch(/dropped: momentum 0\.9/);
-    expect(spec.optimizer).toEqual({ type: "sgd", learningRate: 0.025 });
+    // Keras' v ← 0.9·v − 0.05·g; p ← p + v is qfirm's momentum at 0.05 (× 2/4 for mse's mean).
+    expect(text).toMatch(/optimizer: sgd, learning rate 0\.05 × 2\/outputs \(mean of squares → ½ sum\) = 0\.025, momentum 0\.9 \(the Keras compile config records SGD at 0\.05, momentum 0\.9\)/);
+    expect(text).not.toMatch(/dropped/);
+    expect(spec.optimizer).toEqual({ type: "sgd", learningRate: 0.025, momentum: 0.9 });
     await agree(
       spec,
       [
@@ -160,12 +161,17 @@ describe("Keras import", () => {
     const { spec, lines } = await importModel(path, {});
     const text = lines.join("\n");
     expect(lines[0]).toMatch(/Keras 2 full-model \.h5/);
-    expect(text).toMatch(/layers\[1\] "dense": marked not trainable/);
+    expect(text).toMatch(/layers\[1\] "dense": not trainable: the spec's layers\[0\] is frozen \("trainable": false\)/);
     expect(text).toMatch(/layers\[4\] "batch_normalization": BatchNormalization \(inference statistics, epsilon 0\.001\), folded into layers\[3\] "dense_1"/);
     expect(text).toMatch(/layers\[5\] "activation": sigmoid, folded into layers\[3\] "dense_1"/);
     expect(text).toMatch(/loss: l2 \(default: the last layer is not softmax\); the Keras training_config records "binary_crossentropy", which qfirm does not have/);
-    expect(text).toMatch(/optimizer: sgd, learning rate 0\.0010000000474974513 \(the Keras training_config records Adam at 0\.0010000000474974513\)/);
-    expect(text).toMatch(/dropped: Adam's own update rule/);
+    expect(text).toMatch(/optimizer: adam, learning rate 0\.0010000000474974513, beta1 0\.9, beta2 0\.999, epsilon 1e-7 \(the Keras training_config records Adam at 0\.0010000000474974513\)/);
+    expect(text).toMatch(/Keras adds epsilon to √v, not to √v̂/);
+    expect(spec.optimizer).toEqual({ type: "adam", learningRate: 0.0010000000474974513, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 });
+    expect(spec.layers).toEqual([
+      { units: 5, activation: "tanh", trainable: false },
+      { units: 3, activation: "sigmoid" },
+    ]);
     await agree(
       spec,
       [

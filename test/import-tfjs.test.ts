@@ -13,24 +13,13 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { importModel } from "../src/import/import.js";
 import { mulberry32 } from "../src/spec/spec.js";
 import { flat, moduleOutputs, seededInputs } from "./support/imported.js";
+import { modelJson, savedArtifacts } from "./support/tfjs_files.js";
 import { expectWithin, IMPORT_AGREEMENT } from "./tolerance.js";
 
 let dir: string;
 let model: tfl.Sequential;
 let artifacts: tf.io.ModelArtifacts;
 const inputs = seededInputs(11, 20, 4);
-
-/** What tfjs's file and browser handlers write as model.json. */
-function modelJson(a: tf.io.ModelArtifacts, manifest: tf.io.WeightsManifestConfig): Record<string, unknown> {
-  return {
-    modelTopology: a.modelTopology,
-    format: a.format,
-    generatedBy: a.generatedBy,
-    convertedBy: a.convertedBy,
-    weightsManifest: manifest,
-    ...(a.trainingConfig ? { trainingConfig: a.trainingConfig } : {}),
-  };
-}
 
 function weightBytes(a: tf.io.ModelArtifacts): Uint8Array {
   const data = a.weightData as ArrayBuffer;
@@ -56,13 +45,7 @@ beforeAll(async () => {
     return s.indexOf(Math.max(...s));
   });
   await model.fit(tf.tensor2d(xs), tf.oneHot(tf.tensor1d(labels, "int32"), 3), { epochs: 8, batchSize: 16, verbose: 0 });
-  await model.save(
-    tf.io.withSaveHandler(async (a) => {
-      artifacts = a;
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: "JSON" } };
-    }),
-    { includeOptimizer: true },
-  );
+  artifacts = await savedArtifacts(model);
 
   // model.save() layout: one weights.bin.
   await writeFile(join(dir, "saved.json"), JSON.stringify(modelJson(artifacts, [{ paths: ["./weights.bin"], weights: artifacts.weightSpecs! }])));

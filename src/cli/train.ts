@@ -4,7 +4,7 @@
 import type { Command } from "commander";
 import { InvalidArgumentError } from "commander";
 import { SingleBar } from "cli-progress";
-import { isTrainable, type Model } from "../spec/model.js";
+import { describeTraining, type Model } from "../spec/model.js";
 import { formatName } from "../spec/format.js";
 import { parseSpec, parseSpecText, SpecError } from "../spec/spec.js";
 import { DataError, loadDataFile, type Dataset } from "../train/data.js";
@@ -95,20 +95,6 @@ const EPOCH_CELL_WIDTH = 11;
 function epochLine(cells: string[], epochs: number): string {
   const first = Math.max(EPOCH_COLUMNS[0].length, 2 * String(epochs).length + 1) + 2;
   return cells.map((c, i) => (i === 0 ? c.padEnd(first) : c.padStart(EPOCH_CELL_WIDTH))).join(" ").trimEnd();
-}
-
-/** Which optimizer runs, with its constants, the decay, the training mode and which layers train. */
-export function describeTraining(model: Model): string {
-  const o = model.optimizer;
-  const constants =
-    o.type === "adam"
-      ? `learning rate ${o.learningRate}, beta1 ${o.beta1}, beta2 ${o.beta2}, epsilon ${o.epsilon}`
-      : `learning rate ${o.learningRate}${o.momentum > 0 ? `, momentum ${o.momentum}` : ""}`;
-  const name = o.type === "adam" ? "adam" : o.momentum > 0 ? "sgd with momentum" : "sgd";
-  const decay = o.decay ? `; ${o.decay.type} decay: rate ${o.decay.rate} every ${o.decay.steps} steps` : "";
-  const trained = model.layers.flatMap((layer, l) => (isTrainable(layer) ? [l] : []));
-  const layers = trained.length === model.layers.length ? "all layers train" : `layers trained: ${trained.join(", ")} (others frozen)`;
-  return `optimizer: ${name} (${constants})${decay}; training ${model.training}, ${layers}`;
 }
 
 async function runTrain(specPath: string, options: TrainCommandOptions): Promise<void> {

@@ -4,12 +4,18 @@
 // its largest value and a format that holds every weight), and the loss and
 // optimizer taken from the file where it records them, else the defaults. Every
 // choice becomes a printed line; nothing is dropped without one.
+//
+// A dense layer the file marks not trainable becomes a frozen layer
+// (`"trainable": false`). What is folded into it trains or stays frozen with it:
+// an activation has nothing to train, and a folded BatchNormalization is part of
+// the layer's weights, so the layer takes its Dense layer's flag (a line says so
+// when the BatchNormalization's own flag differs).
 
 import { formatName, parseFormat, rangeOf, toQ, fromQ } from "../spec/format.js";
-import { ACTIVATIONS, type Activation, type QFormat } from "../spec/model.js";
+import { ACTIVATIONS, type Activation, type QFormat, type Training } from "../spec/model.js";
 import { DEFAULT_FORMAT, DEFAULT_LEARNING_RATE, parseSpec } from "../spec/spec.js";
 import { chooseTraining, type TrainingChoice } from "./training.js";
-import { ImportError, plural, type NamedTensor, type ReadModel, type Step } from "./steps.js";
+import { ImportError, plural, type ExactRecord, type NamedTensor, type ReadModel, type Step } from "./steps.js";
 
 export interface ChainLayer {
   units: number;
@@ -17,6 +23,8 @@ export interface ChainLayer {
   /** Row-major [fanIn, units]. */
   weight: NamedTensor;
   bias: NamedTensor;
+  /** False when the file marks the Dense layer not trainable. */
+  trainable: boolean;
 }
 
 export interface Chain {
@@ -64,12 +72,11 @@ export function foldChain(steps: Step[]): Chain {
         if (bias.values.length !== units) {
           throw new ImportError(`${step.where}: bias ${bias.name} has ${plural(bias.values.length, "value")}; the layer has ${plural(units, "unit")}`);
         }
-        const layer = { where: step.where, units, activation: activationOf(step.activation, step.where), weight: step.kernel, bias };
+        const trainable = step.trainable !== false;
+        const layer = { where: step.where, units, activation: activationOf(step.activation, step.where), weight: step.kernel, bias, trainable };
         layers.push(layer);
         lines.push(`${step.where}: Dense ${describeLayer(layer)}${step.bias ? "" : " (no bias)"}`);
-        if (step.trainable === false) {
-          lines.push(`${step.where}: marked not trainable; qfirm trains every layer (noted, not kept)`);
-        }
+        if (!trainable) lines.push(`${step.where}: not trainable: the spec's layers[${layers.length - 1}] is frozen ("trainable": false)`);
         break;
       }
       case "activation": {
@@ -93,11 +100,21 @@ export function foldChain(steps: Step[]): Chain {
         }
         foldBatchNorm(last, step);
         lines.push(`${step.where}: BatchNormalization (inference statistics, epsilon ${step.epsilon}), folded into ${last.where}'s weights and bias`);
+        if ((step.trainable !== false) !== last.trainable) {
+          lines.push(
+            `${step.where}: ${step.trainable === false ? "not trainable" : "trainable"}, but folded into ${last.where}, which ${last.trainable ? "trains: the folded layer trains whole" : "is frozen: the folded layer stays frozen"}`,
+          );
+        }
         break;
       }
     }
   }
   if (layers.length === 0) throw new ImportError("the model has no dense layer; qfirm imports chains of dense layers");
+  if (layers.every((layer) => !layer.trainable)) {
+    // A spec that trains needs one trainable layer; an inference-only build ignores the flags anyway.
+    for (const layer of layers) layer.trainable = true;
+    lines.push("every dense layer is marked not trainable; a spec that trains needs one, so all are written trainable (qfirm build --inference-only builds a module that only infers)");
+  }
   return { inputs, layers: layers.map(({ where: _, ...layer }) => layer), lines };
 }
 
@@ -219,6 +236,31 @@ function exactMatches(exact: Int32Array, chain: Chain, fracBits: number): boolea
   return stored.length === exact.length && stored.every((v, k) => Math.fround(fromQ(exact[k], fracBits)) === v);
 }
 
+/** Training, loss, optimizer and frozen layers as the record holds them (version 1 records have loss and learning rate only). */
+function recordedTraining(exact: ExactRecord, chain: Chain): { training: Training; loss?: TrainingChoice["loss"]; optimizer?: Record<string, unknown>; trainable: boolean[] } {
+  const r = exact.spec as { training?: Training; loss?: TrainingChoice["loss"]; optimizer?: Record<string, unknown>; trainable?: boolean[] };
+  const training = r.training ?? "full";
+  if (training === "none") return { training, trainable: chain.layers.map(() => true) };
+  if (r.trainable && r.trainable.length !== chain.layers.length) {
+    throw new ImportError(`the qfirm record has ${plural(r.trainable.length, "trainable flag")} for ${plural(chain.layers.length, "layer")}`);
+  }
+  return {
+    training,
+    loss: r.loss ?? { type: "l2" },
+    optimizer: r.optimizer ?? { type: "sgd", learningRate: DEFAULT_LEARNING_RATE },
+    trainable: r.trainable ?? chain.layers.map(() => true),
+  };
+}
+
+function recordedText(training: Training, loss: TrainingChoice["loss"] | undefined, optimizer: Record<string, unknown> | undefined, trainable: boolean[]): string {
+  if (training === "none") return "inference only";
+  const o = optimizer ?? {};
+  const constants = Object.entries(o).filter(([k]) => k !== "type" && k !== "decay").map(([k, v]) => `${k} ${v}`).join(", ");
+  const decay = o.decay ? `, decay ${JSON.stringify(o.decay)}` : "";
+  const frozen = trainable.flatMap((t, i) => (t ? [] : [i]));
+  return `training ${training}, loss ${loss?.type}, ${String(o.type)} (${constants})${decay}${frozen.length ? `, layers ${frozen.join(", ")} frozen` : ""}`;
+}
+
 export function buildSpec(read: ReadModel, options: ImportOptions): Imported {
   const chain = foldChain(read.steps);
   const lines = [`read ${read.description}`, ...read.notes, ...chain.lines];
@@ -237,16 +279,16 @@ export function buildSpec(read: ReadModel, options: ImportOptions): Imported {
   }
 
   let params: Int32Array[];
-  let loss: TrainingChoice["loss"];
-  let learningRate: number;
+  let training: Training = "full";
+  let loss: TrainingChoice["loss"] | undefined;
+  let optimizer: Record<string, unknown> | undefined;
+  let trainable = chain.layers.map((l) => l.trainable);
   if (exact) {
     let k = 0;
     params = chain.layers.flatMap((l) => [l.weight, l.bias]).map((t) => exact!.params.slice(k, (k += t.values.length)));
     lines.push(`weights: the exact ${formatName(format)} values qfirm export recorded (each matches the file's float32 weight)`);
-    const spec = exact.spec as { loss?: TrainingChoice["loss"]; optimizer?: { learningRate?: number } };
-    loss = spec.loss ?? { type: "l2" };
-    learningRate = spec.optimizer?.learningRate ?? DEFAULT_LEARNING_RATE;
-    lines.push(`loss and optimizer: as qfirm export recorded them (${loss.type}, sgd at ${learningRate})`);
+    ({ training, loss, optimizer, trainable } = recordedTraining(exact, chain));
+    lines.push(`training: as qfirm export recorded it (${recordedText(training, loss, optimizer, trainable)})`);
   } else {
     params = quantizeAll(chain, format);
     const worst = Math.max(
@@ -255,19 +297,20 @@ export function buildSpec(read: ReadModel, options: ImportOptions): Imported {
     );
     lines.push(`weights: rounded to ${formatName(format)} (half away from zero); largest rounding ${worst.toPrecision(2)} (${(worst * 2 ** format.fracBits).toFixed(2)} LSB)`);
     const choice = chooseTraining(read.training, chain);
-    ({ loss, learningRate } = choice);
+    ({ loss, optimizer } = choice);
     lines.push(...choice.lines);
   }
 
   const name = options.name ?? (exact?.spec.name as string | undefined) ?? specName(read.name ?? options.fallbackName);
+  const trains = training !== "none";
   const spec: Record<string, unknown> = {
     name,
     format: formatName(format),
-    ...(exact?.spec.gradFormat !== undefined ? { gradFormat: exact.spec.gradFormat } : {}),
+    ...(trains && exact?.spec.gradFormat !== undefined ? { gradFormat: exact.spec.gradFormat } : {}),
     inputs: chain.inputs,
-    layers: chain.layers.map((l) => ({ units: l.units, activation: l.activation })),
-    loss,
-    optimizer: { type: "sgd", learningRate },
+    layers: chain.layers.map((l, i) => ({ units: l.units, activation: l.activation, ...(trains && !trainable[i] ? { trainable: false } : {}) })),
+    ...(trains ? { loss, optimizer } : {}),
+    ...(training !== "full" ? { training } : {}),
     ...(exact?.spec.lut !== undefined ? { lut: exact.spec.lut } : {}),
     ...(exact?.spec.batch !== undefined ? { batch: exact.spec.batch } : {}),
     weights: chain.layers.map((l, i) => {

@@ -167,7 +167,7 @@ async function readKeras3(path: string, bytes: Uint8Array): Promise<ReadModel> {
   const sequential = (config as Json).class_name === "Sequential";
   const steps = kerasSteps(layers, keras3Weights(root, layers, sequential, `${path}: model.weights.h5`));
   const notes: string[] = [];
-  const training = trainingRecord((config as Json).compile_config, "the Keras compile config", notes);
+  const training = trainingRecord((config as Json).compile_config, "the Keras compile config", "keras", notes);
   return { description: `${path}: Keras 3 .keras (config.json, model.weights.h5)`, name, steps, training, notes };
 }
 
@@ -183,7 +183,7 @@ async function readKeras2(path: string, bytes: Uint8Array): Promise<ReadModel> {
   if (!isGroup(weightsRoot)) throw new ImportError(`${path}: no model_weights group (saved without weights?)`);
   const steps = kerasSteps(layers, keras2Weights(weightsRoot, path));
   const notes: string[] = [];
-  const training = trainingRecord(jsonAttribute(attrs, "training_config", path), "the Keras training_config", notes);
+  const training = trainingRecord(jsonAttribute(attrs, "training_config", path), "the Keras training_config", "keras", notes);
   return { description: `${path}: Keras 2 full-model .h5`, name, steps, training, notes };
 }
 
@@ -210,7 +210,7 @@ async function readArchitecture(path: string, text: string, weightsPath: string)
     throw new ImportError(`${weightsPath}: neither Keras 2 weights (layer_names) nor Keras 3 weights (layers/…/vars)`);
   }
   const notes: string[] = [];
-  const training = trainingRecord((config as Json).compile_config ?? (config as Json).training_config, "the Keras compile config", notes);
+  const training = trainingRecord((config as Json).compile_config ?? (config as Json).training_config, "the Keras compile config", "keras", notes);
   return { description: `${path}: Keras architecture .json with ${weightsPath} (${layout})`, name, steps, training, notes };
 }
 

@@ -174,6 +174,7 @@ export function kerasSteps(layers: KerasLayer[], weightsOf: (name: string, index
           mean: w.get("moving_mean")!,
           variance: w.get("moving_variance")!,
           epsilon: typeof cfg.epsilon === "number" ? cfg.epsilon : 1e-3,
+          trainable: cfg.trainable === false ? false : undefined,
         };
       }
       default:
@@ -195,9 +196,9 @@ function named(value: unknown): { name: string; config: Json } | undefined {
  * Keras 2's training_config `{ loss, optimizer_config }`, Keras 3's compile_config
  * `{ loss, optimizer }`, TF.js's trainingConfig `{ loss, optimizer_config }`.
  */
-export function trainingRecord(config: unknown, source: string, notes: string[]): TrainingRecord | undefined {
+export function trainingRecord(config: unknown, source: string, framework: TrainingRecord["framework"], notes: string[]): TrainingRecord | undefined {
   if (!isObject(config)) return undefined;
-  const record: TrainingRecord = { source };
+  const record: TrainingRecord = { source, framework };
   const loss = config.loss;
   if (loss !== undefined && loss !== null) {
     record.loss = named(loss);

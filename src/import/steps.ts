@@ -43,6 +43,8 @@ export type Step =
       mean: NamedTensor;
       variance: NamedTensor;
       epsilon: number;
+      /** False when the file marks the layer as not trainable. */
+      trainable?: boolean;
     }
   | { kind: "skip"; where: string; what: string; why: string };
 
@@ -50,6 +52,8 @@ export type Step =
 export interface TrainingRecord {
   /** Where they were found, for the output: "the Keras compile config". */
   source: string;
+  /** Whose update rules the optimizer follows: Keras' (Python Keras, tf.keras, the TF.js converter's files) or TF.js's. */
+  framework: "keras" | "tfjs";
   loss?: { name: string; config: Record<string, unknown> };
   optimizer?: { name: string; config: Record<string, unknown> };
 }

@@ -125,7 +125,10 @@ export async function readTfjs(path: string, text: string): Promise<ReadModel> {
   const notes: string[] = [];
   const steps = kerasSteps(layers, (layerName) => byLayer.get(layerName) ?? []);
   const trainingConfig = converted ? topology.training_config : json.trainingConfig;
-  const training = trainingRecord(trainingConfig, converted ? "the converter's training_config" : "the TF.js trainingConfig", notes);
+  // The converter's training_config is Keras' (Python wrote it); model.save()'s is TF.js's own.
+  const training = converted
+    ? trainingRecord(trainingConfig, "the converter's training_config", "keras", notes)
+    : trainingRecord(trainingConfig, "the TF.js trainingConfig", "tfjs", notes);
   const metadata = isObject(json.userDefinedMetadata) ? json.userDefinedMetadata[EXACT_KEY] : undefined;
   const layout = converted ? "converter layout" : "model.save() layout";
   return {

@@ -1,8 +1,22 @@
 // The loss and optimizer a file records (Keras compile config, TF.js trainingConfig),
 // in qfirm's terms, with a printed line for each choice and for each setting dropped.
+//
+// An update rule is kept where qfirm's is the framework's, step for step:
+// - TF.js's tf.train.momentum is qfirm's v ← μ·v + g; p ← p − η·v. Keras' SGD keeps
+//   v ← μ·v − η·g; p ← p + v, the same steps while η holds (its velocity is −η times
+//   qfirm's); under a decaying rate Keras weighs each gradient by its own step's rate
+//   and qfirm the whole velocity by the current one.
+// - TF.js's tf.train.adam is qfirm's Adam (ε added to √v̂). Keras adds ε to √v (its
+//   "epsilon hat"), which is qfirm's ε/√(1 − β2^t): the same steps while √v̂ ≫ ε.
+// - Keras' ExponentialDecay is qfirm's decay: η·r^(t/s), floored with staircase, t
+//   counted from 0 at the first step in both.
+// A rule qfirm lacks (Nesterov, AMSGrad, RMSprop, AdamW, …) falls back to plain SGD at
+// the file's learning rate; a setting on top of a kept rule that qfirm lacks (weight
+// decay, clipping, EMA, gradient accumulation, another schedule) is dropped. Both are
+// named in the output.
 
-import type { LossType } from "../spec/model.js";
-import { DEFAULT_HUBER_DELTA, DEFAULT_LEARNING_RATE } from "../spec/spec.js";
+import type { Decay, LossType } from "../spec/model.js";
+import { DEFAULT_ADAM, DEFAULT_HUBER_DELTA, DEFAULT_LEARNING_RATE } from "../spec/spec.js";
 import type { Chain } from "./chain.js";
 import type { TrainingRecord } from "./steps.js";
 
@@ -33,12 +47,17 @@ const LOSS_MAP: Record<string, { type: LossType; scale: (outputs: number) => num
   cosineproximity: { type: "cosine", scale: () => 1, scaleText: "" },
 };
 
-/** Settings that change what a step does, beyond momentum and decay: named when dropped. */
-const CLIPPING = new Set(["clipnorm", "clipvalue", "globalclipnorm"]);
+/** Settings on top of an update rule that qfirm lacks: named when dropped. */
+const MODIFIERS = new Set(["weightdecay", "clipnorm", "clipvalue", "globalclipnorm"]);
+
+/** The spec's `optimizer` field, as a spec file holds it. */
+export type OptimizerField =
+  | { type: "sgd"; learningRate: number; momentum?: number; decay?: Decay }
+  | { type: "adam"; learningRate: number; beta1: number; beta2: number; epsilon: number; decay?: Decay };
 
 export interface TrainingChoice {
   loss: { type: LossType; delta?: number };
-  learningRate: number;
+  optimizer: OptimizerField;
   lines: string[];
 }
 
@@ -47,7 +66,11 @@ function numberField(config: Record<string, unknown>, names: string[]): unknown 
   return undefined;
 }
 
-/** The loss and learning rate to write, and a line for each choice and each setting dropped. */
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** The loss, the learning rate's scale and a line for each choice and each setting dropped. */
 export function chooseTraining(record: TrainingRecord | undefined, chain: Chain): TrainingChoice {
   const lines: string[] = [];
   const last = chain.layers[chain.layers.length - 1];
@@ -83,36 +106,118 @@ export function chooseTraining(record: TrainingRecord | undefined, chain: Chain)
     lines.push(`loss: ${fallback} (default: ${fallbackWhy}; the file records no loss)`);
   }
 
-  let learningRate = DEFAULT_LEARNING_RATE;
-  const opt = record?.optimizer;
-  if (!opt) {
+  if (!record?.optimizer) {
     lines.push(`optimizer: sgd, learning rate ${DEFAULT_LEARNING_RATE} (default; the file records no optimizer)`);
-    return { loss, learningRate, lines };
+    return { loss, optimizer: { type: "sgd", learningRate: DEFAULT_LEARNING_RATE }, lines };
   }
-  const rate = numberField(opt.config, ["learningrate", "lr"]);
-  const isSgd = key(opt.name) === "sgd";
+  const { optimizer, lines: optimizerLines } = chooseOptimizer(record.optimizer, record, { factor: scale, text: scaleText });
+  return { loss, optimizer, lines: [...lines, ...optimizerLines] };
+}
+
+/** The learning rate a config records: a number, or a schedule's initial rate and, for ExponentialDecay, the decay. */
+function learningRateOf(config: Record<string, unknown>, dropped: string[]): { rate: unknown; decay?: Decay; recorded: string } {
+  const value = numberField(config, ["learningrate", "lr"]);
+  if (!isObject(value) || typeof value.class_name !== "string") return { rate: value, recorded: `${value}` };
+  const schedule = value.class_name;
+  const c = isObject(value.config) ? value.config : {};
+  const rate = numberField(c, ["initiallearningrate"]);
+  const recorded = `${schedule}(${Object.entries(c).filter(([k]) => k !== "name").map(([k, v]) => `${k} ${JSON.stringify(v)}`).join(", ")})`;
+  if (schedule === "ExponentialDecay") {
+    const steps = numberField(c, ["decaysteps"]);
+    const decayRate = numberField(c, ["decayrate"]);
+    if (Number.isInteger(steps) && (steps as number) >= 1 && typeof decayRate === "number" && decayRate > 0 && decayRate <= 1) {
+      const type = numberField(c, ["staircase"]) === true ? "step" : "exponential";
+      return { rate, decay: { type, rate: decayRate, steps: steps as number }, recorded };
+    }
+    dropped.push(`the schedule ${recorded} (qfirm decays by a rate in (0, 1] over a whole number of steps; the initial rate is used)`);
+    return { rate, recorded };
+  }
+  dropped.push(`the schedule ${recorded} (qfirm decays exponentially or in steps; the initial rate is used)`);
+  return { rate, recorded };
+}
+
+/** The optimizer the spec gets (see the header) and its lines. */
+function chooseOptimizer(
+  opt: NonNullable<TrainingRecord["optimizer"]>,
+  record: TrainingRecord,
+  scale: { factor: number; text: string },
+): { optimizer: OptimizerField; lines: string[] } {
+  const lines: string[] = [];
+  const config = opt.config;
   const dropped: string[] = [];
-  if (!isSgd) dropped.push(`${opt.name}'s own update rule`);
-  const momentum = numberField(opt.config, ["momentum"]);
-  if (typeof momentum === "number" && momentum !== 0) dropped.push(`momentum ${momentum}`);
-  if (numberField(opt.config, ["nesterov", "usenesterov"]) === true) dropped.push("nesterov");
-  const decay = numberField(opt.config, ["decay"]);
-  if (typeof decay === "number" && decay !== 0) dropped.push(`decay ${decay}`);
-  for (const [k, v] of Object.entries(opt.config)) {
-    const name = key(k);
-    if ((name === "weightdecay" && typeof v === "number" && v !== 0) || (CLIPPING.has(name) && typeof v === "number") || (name === "useema" && v === true)) {
+  const { rate, decay, recorded } = learningRateOf(config, dropped);
+  const name = key(opt.name);
+  const momentum = numberField(config, ["momentum"]) ?? 0;
+  const nesterov = numberField(config, ["nesterov", "usenesterov"]) === true;
+  const amsgrad = numberField(config, ["amsgrad"]) === true;
+  const keras = record.framework === "keras";
+
+  // The rule: sgd (with momentum), adam, or the fallback with what it cannot keep.
+  let rule: "sgd" | "momentum" | "adam" | undefined;
+  let lost: string | undefined;
+  if ((name === "sgd" || name === "momentum") && typeof momentum === "number" && momentum >= 0 && momentum < 1) {
+    if (nesterov && momentum > 0) lost = `Nesterov momentum ${momentum} (qfirm's momentum is not Nesterov's)`;
+    else rule = momentum > 0 ? "momentum" : "sgd";
+  } else if (name === "sgd" || name === "momentum") {
+    lost = `momentum ${JSON.stringify(momentum)} (qfirm takes momentum in [0, 1))`;
+  } else if (name === "adam") {
+    if (amsgrad) lost = "AMSGrad (qfirm's Adam has no AMSGrad)";
+    else rule = "adam";
+  } else {
+    lost = `${opt.name}'s own update rule`;
+  }
+  const legacyDecay = numberField(config, ["decay"]);
+  if (typeof legacyDecay === "number" && legacyDecay !== 0) dropped.push(`decay ${legacyDecay} (Keras 2's inverse-time decay)`);
+  for (const [k, v] of Object.entries(config)) {
+    const field = key(k);
+    if ((MODIFIERS.has(field) && typeof v === "number" && v !== 0) || (field === "useema" && v === true) || (field === "gradientaccumulationsteps" && typeof v === "number" && v > 1)) {
       dropped.push(`${k} ${JSON.stringify(v)}`);
     }
   }
-  if (typeof rate === "number" && rate > 0) {
-    learningRate = rate * scale;
-    const how = scale !== 1 ? `${rate} ${scaleText} = ${learningRate}` : `${rate}`;
-    lines.push(`optimizer: sgd, learning rate ${how} (${record!.source} records ${opt.name} at ${rate})`);
-  } else {
+
+  const source = record.source;
+  if (typeof rate !== "number" || !(rate > 0)) {
     lines.push(
-      `optimizer: sgd, learning rate ${DEFAULT_LEARNING_RATE} (default; ${record!.source} records ${opt.name} with learning rate ${JSON.stringify(rate ?? null)}, not a number qfirm can use)`,
+      `optimizer: sgd, learning rate ${DEFAULT_LEARNING_RATE} (default; ${source} records ${opt.name} with learning rate ${JSON.stringify(rate ?? null)}, not a number qfirm can use)`,
     );
+    if (lost) dropped.unshift(lost);
+    if (dropped.length > 0) lines.push(`optimizer: dropped: ${dropped.join("; ")}`);
+    return { optimizer: { type: "sgd", learningRate: DEFAULT_LEARNING_RATE }, lines };
   }
-  if (dropped.length > 0) lines.push(`optimizer: qfirm trains with plain SGD; dropped: ${dropped.join(", ")}`);
-  return { loss, learningRate, lines };
+
+  const decayed = decay ? `, ${decay.type} decay by ${decay.rate} every ${decay.steps} steps` : "";
+  let optimizer: OptimizerField;
+  if (rule === "adam") {
+    // Adam's step does not change with the gradient's scale; epsilon, added to √v̂, does.
+    const beta1 = numberField(config, ["beta1"]);
+    const beta2 = numberField(config, ["beta2"]);
+    const epsilon = numberField(config, ["epsilon"]);
+    const b1 = typeof beta1 === "number" ? beta1 : DEFAULT_ADAM.beta1;
+    const b2 = typeof beta2 === "number" ? beta2 : DEFAULT_ADAM.beta2;
+    const eps = typeof epsilon === "number" && epsilon > 0 ? epsilon : DEFAULT_ADAM.epsilon;
+    const scaled = eps / scale.factor;
+    const epsText = scale.factor !== 1 ? `${eps} ${scale.text.replace(/^× /, "÷ ")} = ${scaled}` : `${eps}`;
+    optimizer = { type: "adam", learningRate: rate, beta1: b1, beta2: b2, epsilon: scaled, ...(decay ? { decay } : {}) };
+    lines.push(`optimizer: adam, learning rate ${rate}, beta1 ${b1}, beta2 ${b2}, epsilon ${epsText}${decayed} (${source} records ${opt.name} at ${recorded})`);
+    if (scale.factor !== 1) lines.push(`optimizer: Adam's step does not depend on the gradient's scale, so the learning rate stays; epsilon, added to √v̂, takes the loss's scale`);
+    if (keras) lines.push(`optimizer: Keras adds epsilon to √v, not to √v̂ ("epsilon hat"); the steps agree while √v̂ ≫ epsilon`);
+  } else if (rule === "momentum" || rule === "sgd") {
+    const learningRate = rate * scale.factor;
+    const how = scale.factor !== 1 ? `${rate} ${scale.text} = ${learningRate}` : `${rate}`;
+    const withMomentum = rule === "momentum" ? `, momentum ${momentum}` : "";
+    optimizer = { type: "sgd", learningRate, ...(rule === "momentum" ? { momentum: momentum as number } : {}), ...(decay ? { decay } : {}) };
+    lines.push(`optimizer: sgd, learning rate ${how}${withMomentum}${decayed} (${source} records ${opt.name} at ${recorded}${withMomentum})`);
+    if (rule === "momentum" && keras && decay) {
+      lines.push(`optimizer: with momentum and a decaying rate, Keras weighs each gradient by its own step's rate and qfirm the velocity by the current one; the steps agree while the rate holds`);
+    }
+  } else {
+    const learningRate = rate * scale.factor;
+    const how = scale.factor !== 1 ? `${rate} ${scale.text} = ${learningRate}` : `${rate}`;
+    optimizer = { type: "sgd", learningRate, ...(decay ? { decay } : {}) };
+    lines.push(`optimizer: sgd, learning rate ${how}${decayed} (${source} records ${opt.name} at ${recorded})`);
+    lines.push(`optimizer: qfirm trains with plain SGD; dropped: ${[lost, ...dropped].join("; ")}`);
+    return { optimizer, lines };
+  }
+  if (dropped.length > 0) lines.push(`optimizer: dropped (qfirm has no such setting): ${dropped.join("; ")}`);
+  return { optimizer, lines };
 }

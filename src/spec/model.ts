@@ -141,3 +141,26 @@ export function isTrainable(layer: Layer): boolean {
 export function inferenceOnly(model: Model): Model {
   return { ...model, training: "none", layers: model.layers.map(({ units, activation }) => ({ units, activation })) };
 }
+
+/** The spec's `optimizer` field for a model's optimizer: what parseSpec reads back as the same optimizer. */
+export function optimizerField(o: Optimizer): Record<string, unknown> {
+  const decay = o.decay ? { decay: { ...o.decay } } : {};
+  return o.type === "adam"
+    ? { type: "adam", learningRate: o.learningRate, beta1: o.beta1, beta2: o.beta2, epsilon: o.epsilon, ...decay }
+    : { type: "sgd", learningRate: o.learningRate, ...(o.momentum > 0 ? { momentum: o.momentum } : {}), ...decay };
+}
+
+/** Which optimizer runs, with its constants, the decay, the training mode and which layers train. */
+export function describeTraining(model: Model): string {
+  if (model.training === "none") return "training none (inference only: no loss, no optimizer)";
+  const o = model.optimizer;
+  const constants =
+    o.type === "adam"
+      ? `learning rate ${o.learningRate}, beta1 ${o.beta1}, beta2 ${o.beta2}, epsilon ${o.epsilon}`
+      : `learning rate ${o.learningRate}${o.momentum > 0 ? `, momentum ${o.momentum}` : ""}`;
+  const name = o.type === "adam" ? "adam" : o.momentum > 0 ? "sgd with momentum" : "sgd";
+  const decay = o.decay ? `; ${o.decay.type} decay: rate ${o.decay.rate} every ${o.decay.steps} steps` : "";
+  const trained = model.layers.flatMap((layer, l) => (isTrainable(layer) ? [l] : []));
+  const layers = trained.length === model.layers.length ? "all layers train" : `layers trained: ${trained.join(", ")} (others frozen)`;
+  return `optimizer: ${name} (${constants})${decay}; training ${model.training}, ${layers}`;
+}
