@@ -104,6 +104,70 @@ describe("export and import again", () => {
     });
   }
 
+  // The whole spec but its sample, bit for bit: frozen layers, the optimizer with its
+  // constants and decay, the training mode (the qfirm record, version 2).
+  const trainingSpecs: [string, Record<string, unknown>][] = [
+    [
+      "a frozen layer, Adam with a step decay",
+      {
+        ...roughSpec(),
+        layers: [{ units: 5, activation: "tanh", trainable: false }, { units: 2, activation: "linear" }],
+        optimizer: { type: "adam", learningRate: 0.01, beta1: 0.85, beta2: 0.995, epsilon: 1e-6, decay: { type: "step", rate: 0.5, steps: 100 } },
+        gradFormat: "q6.26",
+      },
+    ],
+    [
+      "lean, a frozen layer, SGD with an exponential decay",
+      {
+        ...roughSpec(),
+        layers: [{ units: 5, activation: "tanh", trainable: false }, { units: 2, activation: "linear" }],
+        optimizer: { type: "sgd", learningRate: 0.03, decay: { type: "exponential", rate: 0.9, steps: 7 } },
+        training: "lean",
+        batch: { capacity: 3 },
+      },
+    ],
+    ["momentum", { ...roughSpec(), optimizer: { type: "sgd", learningRate: 0.02, momentum: 0.75 } }],
+    ["inference only", { ...roughSpec(), loss: undefined, optimizer: undefined, training: "none" }],
+  ];
+  for (const to of ["tfjs", "onnx"] as const) {
+    test.each(trainingSpecs)(`${to}: %s: the spec comes back whole`, async (_, spec) => {
+      const model = parseSpec(JSON.parse(JSON.stringify(spec)));
+      const path = await exported(to, model, `whole-${to}`);
+      const { spec: back, lines } = await importModel(path, {});
+      expect(lines.join("\n")).toMatch(/training: as qfirm export recorded it/);
+      expect(parseSpec(back)).toEqual(model);
+    });
+  }
+
+  test("a version 1 record (before optimizers) still reads: plain SGD at its learning rate", async () => {
+    const model = parseSpec(roughSpec());
+    const path = await exported("tfjs", model, "v1");
+    const json = JSON.parse(await readFile(path, "utf8"));
+    const record = json.userDefinedMetadata.qfirm;
+    // What version 1 wrote: no training, no trainable flags, the optimizer as sgd and its rate.
+    json.userDefinedMetadata.qfirm = { version: 1, format: record.format, params: record.params, spec: { name: "old", gradFormat: "q4.28", loss: { type: "hinge" }, optimizer: { type: "sgd", learningRate: 0.125 }, lut: record.spec.lut } };
+    await writeFile(path, JSON.stringify(json));
+    const again = parseSpec((await importModel(path, {})).spec);
+    expect(qParams(again)).toEqual(qParams(model));
+    expect([again.name, again.loss, again.optimizer, again.training]).toEqual(["old", { type: "hinge" }, { type: "sgd", learningRate: 0.125, momentum: 0 }, "full"]);
+    json.userDefinedMetadata.qfirm.version = 3;
+    await writeFile(path, JSON.stringify(json));
+    await expect(importModel(path, {})).rejects.toThrow(/the qfirm record has version 3; this qfirm reads versions 1 and 2/);
+  });
+
+  test("TF.js compiles the exported training config: Adam or Momentum as the spec has it, frozen layers not trainable", async () => {
+    // l2 over 2 outputs is TF.js's mse × 2/2: the same rate, epsilon ÷ 1; l1 is mae × 1/2: rate × 2, epsilon ÷ 2.
+    const adam = parseSpec({ ...trainingSpecs[0][1], loss: { type: "l1" } });
+    const loaded = await loadTfjs(await exported("tfjs", adam, "compiled-adam"));
+    expect(loaded.layers.map((l) => l.trainable)).toEqual([false, true]);
+    expect(loaded.optimizer.getClassName()).toBe("Adam");
+    expect(loaded.optimizer.getConfig()).toEqual({ learningRate: 0.01, beta1: 0.85, beta2: 0.995, epsilon: 1e-6 / 2 });
+    const momentum = parseSpec({ ...trainingSpecs[2][1], loss: { type: "l2" } });
+    const loadedMomentum = await loadTfjs(await exported("tfjs", momentum, "compiled-momentum"));
+    expect(loadedMomentum.optimizer.getClassName()).toBe("Momentum");
+    expect(loadedMomentum.optimizer.getConfig()).toEqual({ learningRate: 0.02, momentum: 0.75, useNesterov: false });
+  });
+
   test("a q16.16 spec comes back in q16.16, bit for bit", async () => {
     const model = parseSpec(roughSpec("q16.16", 1000));
     const path = await exported("onnx", model, "q16");

@@ -19,6 +19,7 @@ import { mulberry32, parseSpec, parseSpecText } from "../src/spec/spec.js";
 import { expectOneLineFailure, ROOT, runQfirm } from "./support/cli.js";
 import { flat, seededInputs } from "./support/imported.js";
 import { draws, writeKeras3 } from "./support/model_files.js";
+import { loadIris } from "../src/train/datasets.js";
 import { expectWithin, IMPORT_AGREEMENT } from "./tolerance.js";
 
 let dir: string;
@@ -67,6 +68,56 @@ describe("qfirm params", () => {
     const rebuilt = await buildModel(spec, "mcu");
     const again = await Firmware.load(rebuilt.wasm, rebuilt.manifest);
     expect(dumpParams(again)).toEqual(new Uint8Array(await readFile(dumpPath)));
+  });
+
+  test("a lean module that fine-tuned only its last layer: the frozen layer comes back bit for bit, and the spec keeps lean, the frozen flag and the optimizer", async () => {
+    const text = await readFile(join(ROOT, "examples", "iris-finetune.json"), "utf8");
+    const original = parseSpecText(text);
+    const built = await buildModel(original, "mcu");
+    const device = await Firmware.load(built.wasm, built.manifest);
+    expect(built.manifest.buffers.grads).toBeNull(); // lean: no grads buffer
+    const iris = loadIris();
+    for (let k = 0; k < 40; k++) {
+      device.setInput(iris.inputs[k * 3]);
+      device.setTarget(iris.targets[k * 3]);
+      device.trainStep();
+    }
+    const folder = await mkdtemp(join(dir, "finetune-"));
+    await writeFile(join(folder, "model.json"), JSON.stringify(built.manifest));
+    await writeFile(join(folder, "params.bin"), dumpParams(device));
+    const out = join(dir, "finetuned.json");
+    const run = await runQfirm(["params", join(folder, "model.json"), join(folder, "params.bin"), "--out", out]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/from the manifest: optimizer: sgd \(learning rate 0\.05\); training lean, layers trained: 1 \(others frozen\)/);
+    const spec = parseSpecText(await readFile(out, "utf8"));
+    expect(spec.training).toBe("lean");
+    expect(spec.layers).toEqual(original.layers);
+    expect(spec.optimizer).toEqual(original.optimizer);
+    // The frozen layer is the spec's, bit for bit; the last layer is what the device learned.
+    const q = (w: { weight: number[][]; bias: number[] }) => flattenParams([w]).map((v) => toQ(v, 24));
+    expect(q(spec.weights[0])).toEqual(q(original.weights[0]));
+    expect(q(spec.weights[1])).not.toEqual(q(original.weights[1]));
+    expect(spec.weights).toEqual(device.params());
+  });
+
+  test.each([
+    [
+      "Adam with a step decay and a frozen layer",
+      { name: "adam-frozen", inputs: 3, layers: [{ units: 4, activation: "relu", trainable: false }, { units: 2, activation: "sigmoid" }], loss: { type: "huber", delta: 0.5 }, optimizer: { type: "adam", learningRate: 0.01, beta1: 0.8, beta2: 0.99, epsilon: 1e-5, decay: { type: "step", rate: 0.5, steps: 4 } }, gradFormat: "q6.26", init: { seed: 5 }, sample: { input: [0.5, -1, 0.25], target: [1, 0] } },
+    ],
+    ["momentum", { name: "momentum", inputs: 3, layers: [{ units: 2, activation: "tanh" }], optimizer: { type: "sgd", learningRate: 0.1, momentum: 0.5 }, init: { seed: 6 }, sample: { input: [0.5, -1, 0.25], target: [0.3, -0.2] } }],
+    ["inference only", { name: "inference", inputs: 3, layers: [{ units: 4, activation: "tanh" }, { units: 2, activation: "linear" }], training: "none", init: { seed: 7 }, batch: { capacity: 2 } }],
+  ])("%s: the manifest's training fields come back as the spec had them", async (_, raw) => {
+    const original = parseSpec(raw);
+    const { firmware, manifestPath, dumpPath } = await trained(JSON.stringify(raw), original.training === "none" ? 0 : 9);
+    const out = join(dir, `${original.name}.json`);
+    const run = await runQfirm(["params", manifestPath, dumpPath, "--out", out]);
+    expect(run.code, run.stderr).toBe(0);
+    const spec = parseSpecText(await readFile(out, "utf8"));
+    const { weights: _w, sample: _s, ...rest } = spec;
+    const { weights: _ow, sample: _os, ...expected } = original;
+    expect(rest).toEqual(expected);
+    expect(spec.weights).toEqual(firmware.params());
   });
 
   test("a dump of the wrong size: exit 2 naming the bytes expected and found", async () => {

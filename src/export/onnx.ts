@@ -3,11 +3,11 @@
 // input "input" and output "output" shaped [batch, n], and the exact Q values in
 // metadata_props "qfirm" (src/import/exact.ts).
 
-import { fanInOf, type Model } from "../spec/model.js";
+import { describeTraining, fanInOf, type Model } from "../spec/model.js";
 import { EXACT_KEY, exactRecordOf } from "../import/exact.js";
 import { ONNX_ATTRIBUTE_INT, ONNX_FLOAT, onnxModelType } from "../import/onnx_proto.js";
 import type { ExportedFiles } from "./tfjs.js";
-import { frameworkTraining, inexactInFloat32, moduleParams } from "./training.js";
+import { frozenLines, inexactInFloat32, moduleParams } from "./training.js";
 
 const OPSET = 13;
 /** IR version 7 goes with opset 12 and 13 (ONNX 1.7 and 1.8). */
@@ -61,13 +61,15 @@ export async function exportOnnx(model: Model): Promise<ExportedFiles> {
   });
   const bytes = type.encode(message).finish();
   const inexact = inexactInFloat32(params);
-  const training = frameworkTraining(model);
   return {
     files: { "model.onnx": bytes },
     lines: [
       `ONNX (opset ${OPSET}): ${model.layers.length} Gemm layers, ${params.length} float32 weights; input "input", output "output"`,
       `float32: ${inexact} of ${params.length} values rounded (a float32 holds 24 significant bits); metadata "qfirm" keeps every exact value`,
-      `loss and optimizer: ONNX has no slot for them; the qfirm record keeps ${model.loss.type} at learning rate ${model.learningRate} (${training.loss ?? "no Keras name"} at ${training.learningRate} in Keras terms)`,
+      ...frozenLines(model, "ONNX has no such flag; the qfirm record keeps it"),
+      model.training === "none"
+        ? "training: none (an inference-only spec; the qfirm record says so)"
+        : `training: ONNX has no slot for the loss, optimizer and training mode; the qfirm record keeps them (loss ${model.loss.type}; ${describeTraining(model)})`,
     ],
   };
 }

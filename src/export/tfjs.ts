@@ -1,12 +1,13 @@
 // A TF.js Layers model (the layout `model.save()` writes): model.json with a
 // Sequential of Dense layers, one weights.bin of float32 weights in manifest order
 // (each layer's kernel [inputs, units] then bias), the training config TF.js
-// compiles on load, and the exact Q values in userDefinedMetadata.qfirm
-// (src/import/exact.ts). `tf.loadLayersModel` loads it as it is.
+// compiles on load, each frozen layer with `trainable: false`, and the exact Q values
+// in userDefinedMetadata.qfirm (src/import/exact.ts). `tf.loadLayersModel` loads it as
+// it is.
 
-import { fanInOf, type Model } from "../spec/model.js";
+import { fanInOf, isTrainable, type Model } from "../spec/model.js";
 import { EXACT_KEY, exactRecordOf } from "../import/exact.js";
-import { frameworkTraining, inexactInFloat32, moduleParams } from "./training.js";
+import { frameworkTraining, frozenLines, inexactInFloat32, moduleParams } from "./training.js";
 
 export interface ExportedFiles {
   files: Record<string, string | Uint8Array>;
@@ -19,7 +20,7 @@ export function exportTfjs(model: Model): ExportedFiles {
     class_name: "Dense",
     config: {
       name: names[l],
-      trainable: true,
+      trainable: isTrainable(layer),
       ...(l === 0 ? { batch_input_shape: [null, model.inputs] } : {}),
       dtype: "float32",
       units: layer.units,
@@ -45,9 +46,7 @@ export function exportTfjs(model: Model): ExportedFiles {
       backend: "tensor_flow.js",
     },
     weightsManifest: [{ paths: ["weights.bin"], weights }],
-    ...(training.loss
-      ? { trainingConfig: { loss: training.loss, metrics: [], optimizer_config: { class_name: "SGD", config: { learningRate: training.learningRate } } } }
-      : {}),
+    ...(training.loss && training.optimizer ? { trainingConfig: { loss: training.loss, metrics: [], optimizer_config: training.optimizer } } : {}),
     userDefinedMetadata: { [EXACT_KEY]: exactRecordOf(model) },
   };
   const inexact = inexactInFloat32(params);
@@ -56,7 +55,8 @@ export function exportTfjs(model: Model): ExportedFiles {
     lines: [
       `TF.js Layers: Sequential of ${model.layers.length} Dense layers, ${params.length} float32 weights`,
       `float32: ${inexact} of ${params.length} values rounded (a float32 holds 24 significant bits); userDefinedMetadata.qfirm keeps every exact value`,
-      training.line,
+      ...frozenLines(model),
+      ...training.lines,
     ],
   };
 }
