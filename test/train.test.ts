@@ -12,7 +12,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildModel } from "../src/build/build.js";
 import { Firmware } from "../src/run/driver.js";
-import { fromQ } from "../src/spec/format.js";
+import { fromQ, toQ } from "../src/spec/format.js";
+import type { LayerWeights } from "../src/spec/model.js";
 import { loadIris, loadMnist } from "../src/train/datasets.js";
 import { parseSpec, parseSpecText } from "../src/spec/spec.js";
 import { lossCurveSvg, niceScale } from "../src/train/svg.js";
@@ -279,7 +280,7 @@ describe.concurrent("qfirm train", () => {
     expect(await readdir(dir)).toEqual([]);
   });
 
-  it("says which optimizer runs, keeps the spec's optimizer under --learning-rate, and turns away --batch on a lean spec", async ({ expect }) => {
+  it("says which optimizer runs, keeps the spec's optimizer under --learning-rate, and turns away --batch on a lean spec; --out keeps optimizer, decay, frozen layers and training mode", async ({ expect }) => {
     const dir = await mkdtemp(join(tmp, "optimizers-"));
     const spec = JSON.parse(await readFile(IRIS_SPEC, "utf8"));
     const adam = join(dir, "adam.json");
@@ -288,8 +289,8 @@ describe.concurrent("qfirm train", () => {
     await writeFile(lean, JSON.stringify({ ...spec, training: "lean", layers: [{ ...spec.layers[0], trainable: false }, spec.layers[1]] }));
     const [a, b, c, d] = await Promise.all([
       qfirm("train", adam, "--dataset", "iris", "--epochs", "2"),
-      qfirm("train", adam, "--dataset", "iris", "--epochs", "1", "--learning-rate", "0.002"),
-      qfirm("train", lean, "--dataset", "iris", "--epochs", "1"),
+      qfirm("train", adam, "--dataset", "iris", "--epochs", "1", "--learning-rate", "0.002", "--out", join(dir, "adam-out.json")),
+      qfirm("train", lean, "--dataset", "iris", "--epochs", "1", "--out", join(dir, "lean-out.json")),
       qfirm("train", lean, "--dataset", "iris", "--batch", "8"),
     ]);
     expect(a.code, a.stderr).toBe(0);
@@ -300,6 +301,16 @@ describe.concurrent("qfirm train", () => {
     expect(c.stdout).toMatch(/^optimizer: sgd \(learning rate 0\.05\); training lean, layers trained: 1 \(others frozen\)$/m);
     expect(d.code).toBe(2);
     expect(d.stderr).toBe('qfirm: --batch 8: a "lean" module trains per sample (it has no train_batch); use --batch 1\n');
+    // The trained specs are their inputs but for the weights (the frozen layer's unchanged).
+    for (const [input, output] of [[adam, "adam-out.json"], [lean, "lean-out.json"]]) {
+      const before = parseSpecText(await readFile(input, "utf8"));
+      const after = parseSpecText(await readFile(join(dir, output), "utf8"));
+      expect({ ...after, weights: [] }).toEqual({ ...before, weights: [] });
+      expect(after.weights[1]).not.toEqual(before.weights[1]);
+      const q = (w: LayerWeights) => [...w.weight.flat(), ...w.bias].map((v) => toQ(v, 24));
+      if (input === lean) expect(q(after.weights[0])).toEqual(q(before.weights[0])); // the module's: the spec's rounded to q8.24
+    }
+    expect(parseSpecText(await readFile(join(dir, "lean-out.json"), "utf8"))).toMatchObject({ training: "lean", layers: [{ trainable: false }, { trainable: true }] });
   });
 
   it("trains Iris, prints a line per epoch and the accuracies, writes the trained spec and the curve", async ({ expect }) => {
