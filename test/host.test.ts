@@ -15,8 +15,8 @@ import { ROOT } from "../src/build/compile.js";
 import { exec, execOk } from "../src/mcu/exec.js";
 import { hostFiles, HOSTS, hostSourceName } from "../src/mcu/host.js";
 import { HOST_RUNTIMES, hostRuntime, runtimeIncludes, type HostRuntimeName } from "../src/mcu/runtimes.js";
-import { QRangeError, toQ } from "../src/spec/format.js";
-import type { Model } from "../src/spec/model.js";
+import { fromQ, QRangeError, toQ } from "../src/spec/format.js";
+import { inferenceOnly, type Model } from "../src/spec/model.js";
 import { mulberry32, parseSpec, parseSpecText } from "../src/spec/spec.js";
 import { answerWords, bits, hostDriver, runDriver, STRICT_C, writeHostFiles } from "./support/hosts.js";
 import { CASES, drawNet } from "./support/nets.js";
@@ -285,6 +285,188 @@ describeWith({ runtimes: ["wasm3", "wamr"], tools: [["cc", "gcc"], ["cmake", "cm
       expect(answers[12]).toBe("open error 3 config: its counts do not fit the module's buffers (another model's model.h?)");
       expect(answers[13]).toBe("train error 1 train_step: the model is not open");
     });
+  });
+});
+
+/** The documented example as a lean module and an inference-only one, both with a batch buffer; and a full module with a frozen first layer. */
+function modeModels(): { lean: Model; none: Model; frozen: Model } {
+  const spec = JSON.parse(readFileSync(join(ROOT, "examples", "documented-example.json"), "utf8"));
+  const lean = parseSpec({ ...spec, name: "lean", training: "lean", batch: { capacity: BATCH_ROWS } });
+  const { loss: _l, optimizer: _o, ...rest } = spec;
+  const none = parseSpec({ ...rest, name: "none", training: "none", batch: { capacity: BATCH_ROWS } });
+  const next = mulberry32(41);
+  // grads (75 words) and what follows them are shorter than params (1,059 words): a host
+  // that took grads for params-long would not even open it.
+  const frozen = parseSpec({
+    name: "frozen",
+    inputs: 40,
+    layers: [{ units: 24, activation: "tanh", trainable: false }, { units: 3, activation: "sigmoid" }],
+    optimizer: { type: "sgd", learningRate: 0.1, momentum: 0.5 },
+    init: { seed: 9 },
+    sample: { input: Array.from({ length: 40 }, () => 2 * next() - 1), target: [1, 0, 0] },
+  });
+  return { lean, none, frozen };
+}
+
+describeWith({ runtimes: ["wasm3", "wamr"], tools: [["cc", "gcc"]] }, "the host library with lean, inference-only and frozen-layer modules", () => {
+  let dir: string;
+  const scenarios: Scenario[] = [];
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "qfirm-host-modes-"));
+    const { lean, none, frozen } = modeModels();
+    const missing = (command: string, name: string) => `${command} error 5 ${name}: the module does not export it`;
+
+    // Lean: train_step and train_samples fused; no grads, zero_grad, backward, step, train_batch.
+    const leanBuilt = await buildModel(lean);
+    const leanPath = join(dir, "lean.wasm");
+    await writeFile(leanPath, leanBuilt.wasm);
+    {
+      const m = leanBuilt.manifest;
+      const v8 = await V8Module.create(leanBuilt.wasm);
+      const commands = [openLine(leanPath, leanBuilt)];
+      const expected = [`open ok ${m.memory.bytesUsed}`];
+      const add = (command: string, answer: string) => (commands.push(command), expected.push(answer));
+      add("train 8", `train ok ${Array.from({ length: 8 }, () => v8.call("train_step")).join(" ")}`);
+      add("params", `params ok ${v8.words(m.buffers.params, m.paramCount).join(" ")}`);
+      add("grads", missing("grads", "grads_ptr"));
+      add("zero_grad", missing("zero_grad", "zero_grad"));
+      add("backward", missing("backward", "backward"));
+      add("step", missing("step", "step"));
+      add("train_batch 2", missing("train_batch", "train_batch"));
+      const input = v8.words(m.buffers.input, m.inputs);
+      const target = v8.words(m.buffers.target!, m.outputs);
+      const rows = Array.from({ length: BATCH_ROWS }, (_, k) => [...input.map((q) => q + k * 3331), ...target]).flat();
+      v8.write(m.batch!.offset, rows);
+      add(`batch ${BATCH_ROWS} ${rows.join(" ")}`, "batch ok");
+      add(`train_samples ${BATCH_ROWS}`, `train_samples ok ${v8.call("train_samples", BATCH_ROWS)}`);
+      add("params", `params ok ${v8.words(m.buffers.params, m.paramCount).join(" ")}`);
+      add("close", "close ok");
+      scenarios.push({ name: "lean", commands, expected });
+    }
+
+    // Inference only: forward and predict_samples over rows of inputs alone; nothing that trains.
+    const noneBuilt = await buildModel(none);
+    const nonePath = join(dir, "none.wasm");
+    await writeFile(nonePath, noneBuilt.wasm);
+    {
+      const m = noneBuilt.manifest;
+      expect(m.buffers.target).toBeNull();
+      const v8 = await V8Module.create(noneBuilt.wasm);
+      const commands = [openLine(nonePath, noneBuilt)];
+      const expected = [`open ok ${m.memory.bytesUsed}`];
+      const add = (command: string, answer: string) => (commands.push(command), expected.push(answer));
+      v8.call("forward");
+      add("forward", "forward ok");
+      add("output", `output ok ${v8.words(m.buffers.output, m.outputs).join(" ")}`);
+      add("train 1", missing("train", "train_step"));
+      add("loss", missing("loss", "loss"));
+      add("target 1", missing("target", "target_ptr"));
+      add("lr 100", missing("lr", "set_learning_rate"));
+      add("grads", missing("grads", "grads_ptr"));
+      add(`train_samples ${BATCH_ROWS}`, missing("train_samples", "train_samples"));
+      add("capacity", `capacity ok ${BATCH_ROWS}`);
+      const input = v8.words(m.buffers.input, m.inputs);
+      const rows = Array.from({ length: BATCH_ROWS }, (_, k) => input.map((q, i) => q - k * 977 * (i + 1))).flat();
+      expect(m.batch!.rowBytes).toBe(4 * m.inputs); // rows hold inputs only
+      v8.write(m.batch!.offset, rows);
+      // Row by row from doubles (exactly the Q values above), then all rows at once.
+      for (let k = 0; k < BATCH_ROWS; k++) {
+        const values = rows.slice(k * m.inputs, (k + 1) * m.inputs).map((q) => fromQ(q, m.format.fracBits));
+        add(`batch_row_f64 ${k} ${values.map(bits).join(" ")}`, "batch_row_f64 ok");
+      }
+      add(`predict ${BATCH_ROWS}`, `predict ok ${(v8.call("predict_samples", BATCH_ROWS), v8.words(m.batch!.outputOffset, BATCH_ROWS * m.outputs)).join(" ")}`);
+      add(`batch ${BATCH_ROWS} ${rows.join(" ")}`, "batch ok");
+      v8.call("predict_samples", BATCH_ROWS);
+      add(`predict ${BATCH_ROWS}`, `predict ok ${v8.words(m.batch!.outputOffset, BATCH_ROWS * m.outputs).join(" ")}`);
+      add("close", "close ok");
+      scenarios.push({ name: "inference only", commands, expected });
+    }
+
+    // A frozen first layer: grads hold the trainable tensors only (config.trainable_param_count).
+    const frozenBuilt = await buildModel(frozen);
+    const frozenPath = join(dir, "frozen.wasm");
+    await writeFile(frozenPath, frozenBuilt.wasm);
+    {
+      const m = frozenBuilt.manifest;
+      expect(m.trainableParamCount).toBe(75);
+      const v8 = await V8Module.create(frozenBuilt.wasm);
+      const commands = [`${openLine(frozenPath, frozenBuilt)} ${m.trainableParamCount}`];
+      const expected = [`open ok ${m.memory.bytesUsed}`];
+      const add = (command: string, answer: string) => (commands.push(command), expected.push(answer));
+      add("train 5", `train ok ${Array.from({ length: 5 }, () => v8.call("train_step")).join(" ")}`);
+      add("grads", `grads ok ${v8.words(m.buffers.grads!, m.trainableParamCount).join(" ")}`);
+      add("params", `params ok ${v8.words(m.buffers.params, m.paramCount).join(" ")}`);
+      add("close", "close ok");
+      scenarios.push({ name: "frozen first layer", commands, expected });
+    }
+  });
+  afterAll(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it.each(HOST_RUNTIMES)("%s: V8's answers, and QFIRM_ERR_MISSING (5) for every export the mode leaves out", async (runtime: HostRuntimeName) => {
+    const driver = await hostDriver(runtime);
+    const answers = await runDriver(driver, scenarios.flatMap((s) => s.commands));
+    let at = 0;
+    for (const scenario of scenarios) {
+      expectAnswers(scenario, answers.slice(at, at + scenario.commands.length));
+      at += scenario.commands.length;
+    }
+    expect(scenarios.map((s) => s.name)).toEqual(["lean", "inference only", "frozen first layer"]);
+  });
+
+  it("qfirm build --host wasm3 of a lean and an inference-only spec: model.h and the library compile warning-free and run V8's steps", async () => {
+    const runtime = await hostRuntime("wasm3");
+    const spec = JSON.parse(readFileSync(join(ROOT, "examples", "documented-example.json"), "utf8"));
+    for (const name of ["lean", "none"]) {
+      const specPath = join(dir, `${name}.json`);
+      await writeFile(specPath, JSON.stringify({ ...spec, name, training: "lean" }));
+      const model = name === "none" ? inferenceOnly(parseSpecText(readFileSync(specPath, "utf8"))) : parseSpecText(readFileSync(specPath, "utf8"));
+      const out = join(dir, `${name}-fw`);
+      const args = ["build", specPath, "--out", out, "--host", "wasm3", ...(name === "none" ? ["--inference-only"] : [])];
+      const build = await exec(process.execPath, [join(ROOT, "bin", "qfirm.js"), ...args]);
+      expect(build.code, build.stderr).toBe(0);
+      const upper = name.toUpperCase();
+      await writeFile(
+        join(out, "main.c"),
+        `#include <stdio.h>
+#include "model.h"
+#include "qfirm.h"
+#ifndef ${upper}_TRAINABLE_PARAM_COUNT
+#define ${upper}_TRAINABLE_PARAM_COUNT 0
+#endif
+static qfirm_model model;
+int main(void) {
+  const qfirm_config config = { ${upper}_INPUTS, ${upper}_OUTPUTS, ${upper}_PARAM_COUNT, ${upper}_FRAC_BITS, 0, ${upper}_TRAINABLE_PARAM_COUNT };
+  int32_t loss = 0, output[${upper}_OUTPUTS];
+  int k;
+  if (qfirm_open(&model, ${name}_wasm, ${name}_wasm_len, &config) != QFIRM_OK) return 1;
+  for (k = 0; k < 3; k++) {
+    qfirm_status status = qfirm_train_step(&model, &loss);
+    printf("train_step %d %ld\\n", (int)status, (long)loss);
+  }
+  if (qfirm_forward(&model) != QFIRM_OK || qfirm_get_output(&model, output, ${upper}_OUTPUTS) != QFIRM_OK) return 1;
+  printf("output %ld\\n", (long)output[0]);
+  qfirm_close(&model);
+  return 0;
+}
+`,
+      );
+      const binary = join(out, "main");
+      await execOk("cc", [
+        ...STRICT_C, "-O1", "-I", out, ...runtime.include.flatMap((i) => ["-I", i]),
+        join(out, "main.c"), join(out, "qfirm_wasm3.c"), "-o", binary, ...runtime.link,
+      ]);
+      const run = await execOk(binary, []);
+      const built = await buildModel(model);
+      expect(Buffer.from(readFileSync(join(out, "model.wasm"))).equals(Buffer.from(built.wasm))).toBe(true);
+      const v8 = await V8Module.create(built.wasm);
+      const steps = [0, 1, 2].map(() => (name === "none" ? "train_step 5 0" : `train_step 0 ${v8.call("train_step")}`));
+      v8.call("forward");
+      const m = built.manifest;
+      expect(run.stdout.trim().split("\n")).toEqual([...steps, `output ${v8.words(m.buffers.output, 1)[0]}`]);
+    }
   });
 });
 

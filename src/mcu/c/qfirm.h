@@ -21,7 +21,8 @@
 extern "C" {
 #endif
 
-#define QFIRM_HOST_VERSION 1
+/* 2: config.trainable_param_count; batch rows without a target in inference-only modules. */
+#define QFIRM_HOST_VERSION 2
 /* The runtime's stack for calls into the module, when config.stack_bytes is 0. */
 #define QFIRM_DEFAULT_STACK_BYTES 2048
 #define QFIRM_MESSAGE_BYTES 96
@@ -35,13 +36,17 @@ typedef enum qfirm_status {
   QFIRM_ERR_MISSING = 5   /* the module lacks this export (e.g. built without "batch") */
 } qfirm_status;
 
-/* What model.h defines for the module: <NAME>_INPUTS, _OUTPUTS, _PARAM_COUNT, _FRAC_BITS. */
+/* What model.h defines for the module: <NAME>_INPUTS, _OUTPUTS, _PARAM_COUNT, _FRAC_BITS,
+ * and _TRAINABLE_PARAM_COUNT where a layer is frozen. */
 typedef struct qfirm_config {
   uint32_t inputs;
   uint32_t outputs;
   uint32_t param_count;
   int frac_bits;        /* of input, output, target, params, loss and learning rate */
   uint32_t stack_bytes; /* 0: QFIRM_DEFAULT_STACK_BYTES */
+  /* Elements of the grads buffer, which holds the trainable tensors only: model.h's
+   * <NAME>_TRAINABLE_PARAM_COUNT. 0: param_count (every layer trains, or no grads). */
+  uint32_t trainable_param_count;
 } qfirm_config;
 
 /* The module's exported functions; those after QFIRM_FORWARD are optional. */
@@ -105,14 +110,16 @@ qfirm_status qfirm_set_learning_rate(qfirm_model *m, int32_t q);
 qfirm_status qfirm_set_learning_rate_f64(qfirm_model *m, double value);
 
 /* The params buffer, raw (each tensor's fraction bits are in model.h), to save and
- * restore what the device learned; and the gradients of the last backward. */
+ * restore what the device learned; and the gradients of the last backward (count:
+ * config.trainable_param_count, or param_count when that is 0). */
 qfirm_status qfirm_get_params(qfirm_model *m, int32_t *q, uint32_t count);
 qfirm_status qfirm_set_params(qfirm_model *m, const int32_t *q, uint32_t count);
 qfirm_status qfirm_get_grads(qfirm_model *m, int32_t *q, uint32_t count);
 
 /* Rows the batch buffer holds; 0 when the module was built without "batch". */
 uint32_t qfirm_batch_capacity(const qfirm_model *m);
-/* Row k: inputs values then outputs target values; rows up to the capacity. */
+/* Row k: inputs values then outputs target values; rows up to the capacity. A module
+ * without a target (inference only) has rows of inputs alone, and target may be NULL. */
 qfirm_status qfirm_set_batch(qfirm_model *m, const int32_t *rows, uint32_t row_count);
 qfirm_status qfirm_set_batch_row_f64(qfirm_model *m, uint32_t row, const double *input, const double *target);
 /* Per-sample training over rows 0 .. n-1; *mean_loss (may be NULL) before each update. */

@@ -214,6 +214,16 @@ static void store_le32(uint8_t *p, uint32_t v) {
   p[3] = (uint8_t)(v >> 24);
 }
 
+/* Elements of grads: the trainable params (config.trainable_param_count; 0 means all). */
+static uint32_t grad_count(const qfirm_model *m) {
+  return m->config.trainable_param_count != 0u ? m->config.trainable_param_count : m->config.param_count;
+}
+
+/* Words of one batch row: the input, then the target unless the module has none (inference only). */
+static uint32_t row_words(const qfirm_model *m) {
+  return m->config.inputs + (m->fn[QFIRM_TARGET_PTR] != NULL ? m->config.outputs : 0u);
+}
+
 /* Whether `words` i32 values at the buffer's offset lie inside linear memory. */
 static int fits(const qfirm_model *m, enum qfirm_export buffer, uint64_t words) {
   return m->fn[buffer] == NULL || (uint64_t)m->offset[buffer] + 4u * words <= m->memory_bytes;
@@ -228,6 +238,9 @@ qfirm_status qfirm_open(qfirm_model *m, const uint8_t *wasm, uint32_t wasm_len, 
   if (wasm == NULL || config == NULL) return fail(m, QFIRM_ERR_ARGUMENT, "qfirm_open", "null module or config");
   if (config->frac_bits < 1 || config->frac_bits > 30 || config->inputs == 0 || config->outputs == 0) {
     return fail(m, QFIRM_ERR_ARGUMENT, "config", "frac_bits must be 1 to 30, inputs and outputs at least 1");
+  }
+  if (config->trainable_param_count > config->param_count) {
+    return fail(m, QFIRM_ERR_ARGUMENT, "config", "trainable_param_count exceeds param_count");
   }
   m->config = *config;
   if (m->config.stack_bytes == 0) m->config.stack_bytes = QFIRM_DEFAULT_STACK_BYTES;
@@ -267,8 +280,8 @@ qfirm_status qfirm_open(qfirm_model *m, const uint8_t *wasm, uint32_t wasm_len, 
   rows = m->fn[QFIRM_BATCH_PTR] != NULL ? m->batch_capacity : 0;
   if (!fits(m, QFIRM_INPUT_PTR, config->inputs) || !fits(m, QFIRM_OUTPUT_PTR, config->outputs) ||
       !fits(m, QFIRM_TARGET_PTR, config->outputs) || !fits(m, QFIRM_PARAMS_PTR, config->param_count) ||
-      !fits(m, QFIRM_GRADS_PTR, config->param_count) ||
-      !fits(m, QFIRM_BATCH_PTR, (uint64_t)rows * (config->inputs + config->outputs)) ||
+      !fits(m, QFIRM_GRADS_PTR, grad_count(m)) ||
+      !fits(m, QFIRM_BATCH_PTR, (uint64_t)rows * row_words(m)) ||
       !fits(m, QFIRM_BATCH_OUTPUT_PTR, (uint64_t)rows * config->outputs)) {
     qfirm_close(m);
     return fail(m, QFIRM_ERR_MODULE, "config", "its counts do not fit the module's buffers (another model's model.h?)");
@@ -431,7 +444,7 @@ qfirm_status qfirm_set_params(qfirm_model *m, const int32_t *q, uint32_t count) 
 }
 
 qfirm_status qfirm_get_grads(qfirm_model *m, int32_t *q, uint32_t count) {
-  return read_words(m, QFIRM_GRADS_PTR, q, count, m != NULL ? m->config.param_count : 0);
+  return read_words(m, QFIRM_GRADS_PTR, q, count, m != NULL ? grad_count(m) : 0);
 }
 
 uint32_t qfirm_batch_capacity(const qfirm_model *m) {
@@ -462,24 +475,25 @@ qfirm_status qfirm_set_batch(qfirm_model *m, const int32_t *rows, uint32_t row_c
   status = check_rows(m, QFIRM_BATCH_PTR, row_count);
   if (status != QFIRM_OK) return status;
   if (rows == NULL) return fail(m, QFIRM_ERR_ARGUMENT, "batch", "null pointer");
-  return write_words(m, QFIRM_BATCH_PTR, rows, row_count * (m->config.inputs + m->config.outputs),
-                     row_count * (m->config.inputs + m->config.outputs));
+  return write_words(m, QFIRM_BATCH_PTR, rows, row_count * row_words(m), row_count * row_words(m));
 }
 
 qfirm_status qfirm_set_batch_row_f64(qfirm_model *m, uint32_t row, const double *input, const double *target) {
   uint32_t i, at;
   int32_t q;
+  int has_target;
   qfirm_status status;
   if (m == NULL) return QFIRM_ERR_ARGUMENT;
   status = check_rows(m, QFIRM_BATCH_PTR, row + 1u);
   if (status != QFIRM_OK) return status;
-  if (input == NULL || target == NULL) return fail(m, QFIRM_ERR_ARGUMENT, "batch", "null pointer");
-  for (i = 0; i < m->config.outputs; i++) {
+  has_target = m->fn[QFIRM_TARGET_PTR] != NULL;
+  if (input == NULL || (has_target && target == NULL)) return fail(m, QFIRM_ERR_ARGUMENT, "batch", "null pointer");
+  for (i = 0; has_target && i < m->config.outputs; i++) {
     if (qfirm_to_q(target[i], m->config.frac_bits, &q) != QFIRM_OK) return fail_range(m, "batch target", i);
   }
-  at = m->offset[QFIRM_BATCH_PTR] + 4u * row * (m->config.inputs + m->config.outputs);
+  at = m->offset[QFIRM_BATCH_PTR] + 4u * row * row_words(m);
   status = write_f64(m, "batch input", at, input, m->config.inputs);
-  if (status != QFIRM_OK) return status;
+  if (status != QFIRM_OK || !has_target) return status;
   return write_f64(m, "batch target", at + 4u * m->config.inputs, target, m->config.outputs);
 }
 

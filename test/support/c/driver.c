@@ -58,11 +58,11 @@ static void answer_words(const char *name, qfirm_status status, const int32_t *q
 
 static qfirm_status open_file(char **rest) {
   const char *path = strtok_r(NULL, " \n", rest);
-  int32_t counts[4];
+  int32_t counts[5] = { 0, 0, 0, 0, 0 };
   qfirm_config config;
   FILE *file;
   long size;
-  if (path == NULL || ints(rest, counts, 4) != 4) return QFIRM_ERR_ARGUMENT;
+  if (path == NULL || ints(rest, counts, 5) < 4) return QFIRM_ERR_ARGUMENT;
   file = fopen(path, "rb");
   if (file == NULL) return QFIRM_ERR_ARGUMENT;
   fseek(file, 0, SEEK_END);
@@ -77,6 +77,7 @@ static qfirm_status open_file(char **rest) {
   config.param_count = (uint32_t)counts[2];
   config.frac_bits = counts[3];
   config.stack_bytes = 0;
+  config.trainable_param_count = (uint32_t)counts[4];
   return qfirm_open(&model, wasm, (uint32_t)size, &config);
 }
 
@@ -147,8 +148,15 @@ int main(void) {
       n = ints(&rest, words, MAX_WORDS);
       answer(command, qfirm_set_params(&model, words, (uint32_t)n));
     } else if (strcmp(command, "grads") == 0) {
-      status = qfirm_get_grads(&model, words, model.config.param_count);
-      answer_words(command, status, words, model.config.param_count);
+      uint32_t count = model.config.trainable_param_count != 0u ? model.config.trainable_param_count : model.config.param_count;
+      status = qfirm_get_grads(&model, words, count);
+      answer_words(command, status, words, count);
+    } else if (strcmp(command, "zero_grad") == 0) {
+      answer(command, qfirm_zero_grad(&model));
+    } else if (strcmp(command, "backward") == 0) {
+      answer(command, qfirm_backward(&model));
+    } else if (strcmp(command, "step") == 0) {
+      answer(command, qfirm_step(&model));
     } else if (strcmp(command, "capacity") == 0) {
       value = (int32_t)qfirm_batch_capacity(&model);
       answer_words(command, QFIRM_OK, &value, 1);
