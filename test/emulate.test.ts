@@ -34,10 +34,18 @@ function irisWithSample(): Model {
 
 /** train_step `steps` times in V8: the raw i32 losses. */
 async function v8Losses(model: Model, steps: number): Promise<number[]> {
-  const { wasm } = await buildModel(model);
+  return (await v8Run(model, steps)).losses;
+}
+
+/** train_step `steps` times in V8 (none in an inference-only module), then forward: the raw losses and output. */
+async function v8Run(model: Model, steps: number): Promise<{ losses: number[]; output: number[] }> {
+  const { wasm, manifest } = await buildModel(model);
   const instance = await WebAssembly.instantiate(await WebAssembly.compile(wasm), {});
-  const trainStep = instance.exports.train_step as () => number;
-  return Array.from({ length: steps }, () => trainStep());
+  const trainStep = instance.exports.train_step as (() => number) | undefined;
+  const losses = trainStep ? Array.from({ length: steps }, () => trainStep()) : [];
+  (instance.exports.forward as () => void)();
+  const memory = instance.exports.memory as WebAssembly.Memory;
+  return { losses, output: Array.from(new Int32Array(memory.buffer, manifest.buffers.output, manifest.outputs)) };
 }
 
 function qfirm(args: string[], env: NodeJS.ProcessEnv = process.env) {
@@ -57,9 +65,14 @@ describe("reading the board's output", () => {
   it("turns SysTick ticks into instructions with the measured ratio and skips the first step in the mean", () => {
     const out = ["calibration 400000 10000", "open 1328 9000", "step 0 100 5000", "step 1 90 700", "step 2 80 702", "memory 16000 1500 16384", "done"].join("\n");
     expect(parseRun(out, 3)).toEqual({
-      losses: [100, 90, 80], stepInstructions: [200000, 28000, 28080], instructionsPerStep: 28040, instructionsPerTick: 40,
+      losses: [100, 90, 80], output: [], stepInstructions: [200000, 28000, 28080], instructionsPerStep: 28040, instructionsPerTick: 40,
       heapPeak: 16000, stackPeak: 1500, linearMemory: 1328,
     });
+  });
+
+  it("reads the output line an inference-only run prints", () => {
+    const out = ["calibration 400000 10000", "open 1168 9000", "step 0 0 5000", "step 1 0 300", "output 7 -8", "memory 9000 1500 16384", "done"].join("\n");
+    expect(parseRun(out, 2)).toMatchObject({ output: [7, -8], instructionsPerStep: 12000 });
   });
 
   it("reports the board's error line, or where the program stopped", () => {
@@ -150,6 +163,32 @@ describeWith(NEEDS, "on an emulated Cortex-M", () => {
     const result = await emulate(model, { runtime, board: "lm3s6965evb", steps: STEPS });
     expect(result.losses).toEqual(await v8Losses(model, STEPS));
     expect(result.ram.static + result.ram.heapPeak + result.ram.stackPeak).toBeLessThan(64 * 1024);
+  });
+
+  it("a lean module that fine-tunes its last layer (examples/iris-finetune.json, first Iris row): V8's losses", async () => {
+    const iris = loadIris();
+    const model = { ...readExample("iris-finetune.json"), sample: { input: iris.inputs[0], target: iris.targets[0] } };
+    expect(model.training).toBe("lean");
+    const result = await emulate(model, { runtime: "wasm3", steps: STEPS });
+    expect(result.entry).toBe("train_step");
+    expect(result.losses).toEqual((await v8Run(model, STEPS)).losses);
+    expect(new Set(result.losses).size).toBeGreaterThan(1);
+  });
+
+  it("an inference-only spec runs forward on its sample input: V8's output, no losses, instructions per forward", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "qfirm-emulate-"));
+    const { loss: _l, optimizer: _o, ...spec } = JSON.parse(readFileSync(EXAMPLE, "utf8"));
+    const path = join(dir, "inference.json");
+    await writeFile(path, JSON.stringify({ ...spec, training: "none" }));
+    const run = await qfirm(["emulate", path, "--json", "--steps", "3"]);
+    expect(run.code, run.stderr).toBe(0);
+    const result = JSON.parse(run.stdout);
+    expect(result).toMatchObject({ entry: "forward", steps: 3, losses: [] });
+    expect(result.output).toEqual((await v8Run(parseSpecText(JSON.stringify({ ...spec, training: "none" })), 0)).output);
+    expect(result.instructionsPerStep).toBeGreaterThan(100);
+    // Less than a train_step of the same weights (the documented example's: over 30,000).
+    expect(result.instructionsPerStep).toBeLessThan(30_000);
+    await rm(dir, { recursive: true, force: true });
   });
 
   it("a model too big for the board: exit 1, one line from the board (wasm3 runs out of heap)", async () => {

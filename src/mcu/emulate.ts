@@ -1,8 +1,9 @@
 // qfirm emulate: the module and the C host library built into firmware for an
 // emulated Cortex-M board with arm-none-eabi-gcc, run under qemu-system-arm with
-// semihosting, training on the spec's sample. Reports every loss, flash and RAM,
-// and the instructions each train_step takes: QEMU's -icount shift=0 advances the
-// virtual clock 1 ns per instruction, and SysTick counts that clock.
+// semihosting, training on the spec's sample (an inference-only module runs forward
+// on its input instead). Reports every loss, the output, flash and RAM, and the
+// instructions each call takes: QEMU's -icount shift=0 advances the virtual clock
+// 1 ns per instruction, and SysTick counts that clock.
 
 import { copyFile, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -85,9 +86,13 @@ export interface EmulateResult {
   board: string;
   cpu: string;
   runtime: EmulateRuntime;
+  /** What each step calls: train_step, or forward in an inference-only module. */
+  entry: "train_step" | "forward";
   steps: number;
-  /** The raw i32 train_step returned each step (the loss before the update, in the model's format). */
+  /** The raw i32 train_step returned each step (the loss before the update, in the model's format); empty for forward. */
   losses: number[];
+  /** forward only: the raw i32 output of the last call (a training run reports its losses instead). */
+  output: number[];
   /** Bytes of flash: text (code, read-only data, the module's bytes) + data (its initial values). */
   flash: number;
   ram: {
@@ -102,7 +107,7 @@ export interface EmulateResult {
   linearMemory: number;
   /** The module's bytes, part of flash. */
   moduleBytes: number;
-  /** Mean over steps 2..N (step 1 also compiles what it calls, in wasm3): instructions, not cycles. */
+  /** Per call of the entry, mean over steps 2..N (step 1 also compiles what it calls, in wasm3): instructions, not cycles. */
   instructionsPerStep: number;
   instructionsFirstStep: number;
   stepInstructions: number[];
@@ -131,7 +136,8 @@ function runHeader(manifest: Manifest, steps: number): string {
 #define RUN_INPUTS ${manifest.inputs}u
 #define RUN_OUTPUTS ${manifest.outputs}u
 #define RUN_PARAM_COUNT ${manifest.paramCount}u
-#define RUN_FRAC_BITS ${manifest.format.fracBits}
+#define RUN_TRAINABLE_PARAM_COUNT ${manifest.trainableParamCount}u
+${manifest.training === "none" ? "#define RUN_FORWARD_ONLY 1\n" : ""}#define RUN_FRAC_BITS ${manifest.format.fracBits}
 #define RUN_STACK_BYTES ${RUNTIME_STACK_BYTES}u
 #define RUN_STEPS ${steps}u
 `;
@@ -205,13 +211,16 @@ export async function emulate(model: Model, options: EmulateOptions = {}): Promi
     if ("error" in result) {
       throw new BoardRunError(`${model.name} on ${boardName}: ${result.error}${run.code === -1 ? " (timed out)" : ""}`);
     }
+    const forwardOnly = built.manifest.training === "none";
     return {
       model: model.name,
       board: boardName,
       cpu: board.cpu,
       runtime,
+      entry: forwardOnly ? "forward" : "train_step",
       steps,
-      losses: result.losses,
+      losses: forwardOnly ? [] : result.losses,
+      output: result.output,
       flash: text + data,
       ram: { static: data + bss, heapPeak: result.heapPeak, stackPeak: result.stackPeak },
       linearMemory: result.linearMemory,
@@ -228,6 +237,7 @@ export async function emulate(model: Model, options: EmulateOptions = {}): Promi
 
 interface ParsedRun {
   losses: number[];
+  output: number[];
   stepInstructions: number[];
   instructionsPerTick: number;
   instructionsPerStep: number;
@@ -250,12 +260,14 @@ export function parseRun(stdout: string, steps: number): ParsedRun | { error: st
   const [open] = words("open");
   const [memory] = words("memory");
   const stepLines = words("step");
+  const [output] = words("output");
   if (!calibration || !open || !memory || stepLines.length !== steps) return { error: "unexpected output" };
   const perTick = Number(calibration[0]) / Number(calibration[1]);
   const stepInstructions = stepLines.map((s) => Math.round(Number(s[2]) * perTick));
   const later = stepInstructions.length > 1 ? stepInstructions.slice(1) : stepInstructions;
   return {
     losses: stepLines.map((s) => Number(s[1])),
+    output: (output ?? []).map(Number),
     stepInstructions,
     instructionsPerTick: perTick,
     instructionsPerStep: Math.round(later.reduce((a, b) => a + b, 0) / later.length),

@@ -1,6 +1,7 @@
 /* The program qfirm emulate runs on a board: opens the module with the host
- * library, calls train_step RUN_STEPS times on the sample the module starts with,
- * and prints one line per fact for qfirm to read. run.h (generated) names the module. */
+ * library, calls train_step RUN_STEPS times on the sample the module starts with
+ * (forward, in an inference-only module: RUN_FORWARD_ONLY, which also prints the
+ * output), and prints one line per fact for qfirm to read. run.h (generated) names the module. */
 #include <stdio.h>
 
 #include "board.h"
@@ -21,10 +22,13 @@ static int failed(qfirm_status status) {
 }
 
 int main(void) {
-  static const qfirm_config config = { RUN_INPUTS, RUN_OUTPUTS, RUN_PARAM_COUNT, RUN_FRAC_BITS, RUN_STACK_BYTES };
+  static const qfirm_config config = { RUN_INPUTS, RUN_OUTPUTS, RUN_PARAM_COUNT, RUN_FRAC_BITS, RUN_STACK_BYTES, RUN_TRAINABLE_PARAM_COUNT };
+#if defined(RUN_FORWARD_ONLY)
+  static int32_t output[RUN_OUTPUTS];
+#endif
   uint64_t start, end;
   uint32_t heap_before;
-  int32_t loss;
+  int32_t loss = 0;
   unsigned k;
   qfirm_status status;
 
@@ -47,11 +51,23 @@ int main(void) {
 
   for (k = 0; k < RUN_STEPS; k++) {
     start = board_ticks();
+#if defined(RUN_FORWARD_ONLY)
+    status = qfirm_forward(&model);
+#else
     status = qfirm_train_step(&model, &loss);
+#endif
     end = board_ticks();
     if (status != QFIRM_OK) return failed(status);
     printf("step %u %ld %lu\n", k, (long)loss, (unsigned long)(end - start));
   }
+#if defined(RUN_FORWARD_ONLY)
+  /* What forward computed: the only result an inference-only module has. */
+  status = qfirm_get_output(&model, output, RUN_OUTPUTS);
+  if (status != QFIRM_OK) return failed(status);
+  printf("output");
+  for (k = 0; k < RUN_OUTPUTS; k++) printf(" %ld", (long)output[k]);
+  printf("\n");
+#endif
   printf("memory %lu %lu %lu\n", (unsigned long)(board_heap_peak() - heap_before), (unsigned long)board_stack_peak(),
          (unsigned long)board_stack_size());
   qfirm_close(&model);
