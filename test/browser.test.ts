@@ -6,7 +6,8 @@
 // - The page runs in Debian's Chromium (/usr/bin/chromium, or QFIRM_CHROMIUM), driven
 //   by playwright-core pointed at it (no browser is downloaded), from file://. Its raw
 //   i32 losses must equal those of the same module driven in Node, bit for bit; its
-//   float64 column must equal src/reference run here. The run writes docs/page.png,
+//   float64 column must equal src/reference run here, for plain SGD and for Adam with
+//   a decay (whose reference optimizer keeps its moments across steps). The run writes docs/page.png,
 //   the screenshot the README shows. Without Chromium the test skips with one line;
 //   under QFIRM_REQUIRE_RUNTIMES=1 it fails instead.
 
@@ -21,6 +22,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildModel } from "../src/build/build.js";
 import { Firmware } from "../src/run/driver.js";
 import { trainStep, forward } from "../src/reference/network.js";
+import { Optimizer } from "../src/reference/optimizer.js";
 import { fromQ } from "../src/spec/format.js";
 import type { LayerWeights } from "../src/spec/model.js";
 import { parseSpecText } from "../src/spec/spec.js";
@@ -102,21 +104,35 @@ describe("qfirm page", () => {
     expect(existsSync(join(tmp, "a.html"))).toBe(false);
   }, TEST_TIMEOUT_MS);
 
-  it(`trains the sample for ${STEPS} steps in headless Chromium, losses equal to Node's bit for bit`, async ({ skip }) => {
+  // The documented example (plain SGD; its run makes the README's screenshot), and Adam
+  // with a decay and a frozen layer, whose float64 column needs one reference optimizer
+  // kept across steps, as the page keeps it.
+  const adamSpec = async (): Promise<string> => {
+    const spec = JSON.parse(await readFile(EXAMPLE, "utf8"));
+    const path = join(tmp, "adam.json");
+    const optimizer = { type: "adam", learningRate: 0.05, decay: { type: "exponential", rate: 0.5, steps: 100 } };
+    await writeFile(path, JSON.stringify({ ...spec, name: "adam-example", optimizer, layers: [{ ...spec.layers[0], trainable: false }, spec.layers[1]] }));
+    return path;
+  };
+  it.for([
+    ["documented-example", async () => EXAMPLE, true],
+    ["adam-example", adamSpec, false],
+  ] as const)(`%s: trains the sample for ${STEPS} steps in headless Chromium, losses equal to Node's bit for bit`, { timeout: TEST_TIMEOUT_MS }, async ([name, specPath, screenshot], { skip }) => {
     if (!existsSync(CHROMIUM)) {
       if (REQUIRE) throw new Error(`QFIRM_REQUIRE_RUNTIMES=1: no Chromium at ${CHROMIUM} (apt-get install chromium, or set QFIRM_CHROMIUM)`);
       console.warn(`skipped: no Chromium at ${CHROMIUM} (apt-get install chromium, or set QFIRM_CHROMIUM)`);
       skip();
     }
-    const page = join(tmp, "page.html");
-    const run = await runQfirm(["page", EXAMPLE, "--out", page]); // --steps defaults to 200
+    const spec = await specPath();
+    const page = join(tmp, `${name}.html`);
+    const run = await runQfirm(["page", spec, "--out", page]); // --steps defaults to 200
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stdout).toMatch(new RegExp(`^wrote ${page} \\([\\d,]+ bytes\\): documented-example trains its sample for ${STEPS} steps in the browser\\n$`));
+    expect(run.stdout).toMatch(new RegExp(`^wrote ${page} \\([\\d,]+ bytes\\): ${name} trains its sample for ${STEPS} steps in the browser\\n$`));
 
     // The same module in Node: the page's bytes are the in-process build's.
     const html = await readFile(page, "utf8");
     const config = JSON.parse(/<script type="application\/json" id="qfirm-config">(.*?)<\/script>/s.exec(html)![1]) as PageConfig;
-    const model = parseSpecText(await readFile(EXAMPLE, "utf8"));
+    const model = parseSpecText(await readFile(spec, "utf8"));
     const built = await buildModel(model, "web");
     expect(Buffer.from(config.wasm, "base64").equals(Buffer.from(built.wasm))).toBe(true);
     expect(config.steps).toBe(STEPS);
@@ -124,11 +140,12 @@ describe("qfirm page", () => {
     firmware.setInput(model.sample!.input);
     firmware.setTarget(model.sample!.target);
     let params: LayerWeights[] = firmware.params();
+    const optimizer = new Optimizer(model);
     const nodeLosses: number[] = [];
     const floatLosses: number[] = [];
     for (let k = 0; k < STEPS; k++) {
       nodeLosses.push(firmware.exports.train_step!());
-      const next = trainStep(model, params, model.sample!.input, model.sample!.target);
+      const next = trainStep(model, params, model.sample!.input, model.sample!.target, optimizer);
       floatLosses.push(next.loss);
       params = next.params;
     }
@@ -160,9 +177,9 @@ describe("qfirm page", () => {
 
       // Nothing was fetched: the page itself is the only request.
       expect(requests).toEqual([pathToFileURL(page).href]);
-      await tab.screenshot({ path: SCREENSHOT, fullPage: true });
+      if (screenshot) await tab.screenshot({ path: SCREENSHOT, fullPage: true });
     } finally {
       await browser.close();
     }
-  }, TEST_TIMEOUT_MS);
+  });
 });
