@@ -69,7 +69,7 @@ export function moduleParams(model: Model): number[] {
 }
 
 /** A line naming the frozen layers, if any. */
-export function frozenLines(model: Model, where = "trainable: false in their configs"): string[] {
+export function frozenLines(model: Model, where = "trainable: false in the layer config"): string[] {
   if (model.training === "none") return [];
   const frozen = model.layers.flatMap((layer, l) => (isTrainable(layer) ? [] : [`dense_${l + 1}`]));
   return frozen.length ? [`frozen: ${frozen.join(", ")} (${where})`] : [];

@@ -258,7 +258,7 @@ function recordedText(training: Training, loss: TrainingChoice["loss"] | undefin
   const constants = Object.entries(o).filter(([k]) => k !== "type" && k !== "decay").map(([k, v]) => `${k} ${v}`).join(", ");
   const decay = o.decay ? `, decay ${JSON.stringify(o.decay)}` : "";
   const frozen = trainable.flatMap((t, i) => (t ? [] : [i]));
-  return `training ${training}, loss ${loss?.type}, ${String(o.type)} (${constants})${decay}${frozen.length ? `, layers ${frozen.join(", ")} frozen` : ""}`;
+  return `training ${training}, loss ${loss?.type}, ${String(o.type)} (${constants})${decay}${frozen.length ? `, ${frozen.length === 1 ? "layer" : "layers"} ${frozen.join(", ")} frozen` : ""}`;
 }
 
 export function buildSpec(read: ReadModel, options: ImportOptions): Imported {
