@@ -98,6 +98,16 @@ async function trainingScenario(name: string, path: string, built: Built): Promi
   return { name, commands, expected };
 }
 
+/** Runs the scenarios in one driver process and compares every answer. */
+async function runScenarios(runtime: HostRuntimeName, scenarios: Scenario[]): Promise<void> {
+  const answers = await runDriver(await hostDriver(runtime), scenarios.flatMap((s) => s.commands));
+  let at = 0;
+  for (const scenario of scenarios) {
+    expectAnswers(scenario, answers.slice(at, at + scenario.commands.length));
+    at += scenario.commands.length;
+  }
+}
+
 /** Compares a scenario's answers line by line, naming the first difference. */
 function expectAnswers(scenario: Scenario, answers: string[]): void {
   for (let i = 0; i < scenario.expected.length; i++) {
@@ -188,13 +198,7 @@ describeWith({ runtimes: ["wasm3", "wamr"], tools: [["cc", "gcc"], ["cmake", "cm
   });
 
   it.each(HOST_RUNTIMES)("%s: every pairing trains bit-identically to V8: losses, params, batched entries", async (runtime: HostRuntimeName) => {
-    const driver = await hostDriver(runtime);
-    const answers = await runDriver(driver, scenarios.flatMap((s) => s.commands));
-    let at = 0;
-    for (const scenario of scenarios) {
-      expectAnswers(scenario, answers.slice(at, at + scenario.commands.length));
-      at += scenario.commands.length;
-    }
+    await runScenarios(runtime, scenarios);
     expect(scenarios.length).toBe(CASES.length + 2);
   });
 
@@ -308,6 +312,34 @@ function modeModels(): { lean: Model; none: Model; frozen: Model } {
   return { lean, none, frozen };
 }
 
+/** The driver's answer to a call of an export the module lacks. */
+const missing = (command: string, name: string) => `${command} error 5 ${name}: the module does not export it`;
+
+/**
+ * Builds the model into dir, opens it (with its trainable param count), lets `body`
+ * add commands with V8's answers, and closes it.
+ */
+async function modeScenario(
+  dir: string,
+  name: string,
+  model: Model,
+  body: (s: { m: Built["manifest"]; v8: V8Module; add: (command: string, answer: string) => void }) => void,
+): Promise<Scenario> {
+  const built = await buildModel(model);
+  const path = join(dir, `${model.name}.wasm`);
+  await writeFile(path, built.wasm);
+  const m = built.manifest;
+  const commands = [`${openLine(path, built)} ${m.trainableParamCount}`];
+  const expected = [`open ok ${m.memory.bytesUsed}`];
+  const add = (command: string, answer: string) => {
+    commands.push(command);
+    expected.push(answer);
+  };
+  body({ m, v8: await V8Module.create(built.wasm), add });
+  add("close", "close ok");
+  return { name, commands, expected };
+}
+
 describeWith({ runtimes: ["wasm3", "wamr"], tools: [["cc", "gcc"]] }, "the host library with lean, inference-only and frozen-layer modules", () => {
   let dir: string;
   const scenarios: Scenario[] = [];
@@ -315,104 +347,68 @@ describeWith({ runtimes: ["wasm3", "wamr"], tools: [["cc", "gcc"]] }, "the host 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "qfirm-host-modes-"));
     const { lean, none, frozen } = modeModels();
-    const missing = (command: string, name: string) => `${command} error 5 ${name}: the module does not export it`;
 
     // Lean: train_step and train_samples fused; no grads, zero_grad, backward, step, train_batch.
-    const leanBuilt = await buildModel(lean);
-    const leanPath = join(dir, "lean.wasm");
-    await writeFile(leanPath, leanBuilt.wasm);
-    {
-      const m = leanBuilt.manifest;
-      const v8 = await V8Module.create(leanBuilt.wasm);
-      const commands = [openLine(leanPath, leanBuilt)];
-      const expected = [`open ok ${m.memory.bytesUsed}`];
-      const add = (command: string, answer: string) => (commands.push(command), expected.push(answer));
-      add("train 8", `train ok ${Array.from({ length: 8 }, () => v8.call("train_step")).join(" ")}`);
-      add("params", `params ok ${v8.words(m.buffers.params, m.paramCount).join(" ")}`);
-      add("grads", missing("grads", "grads_ptr"));
-      add("zero_grad", missing("zero_grad", "zero_grad"));
-      add("backward", missing("backward", "backward"));
-      add("step", missing("step", "step"));
-      add("train_batch 2", missing("train_batch", "train_batch"));
-      const input = v8.words(m.buffers.input, m.inputs);
-      const target = v8.words(m.buffers.target!, m.outputs);
-      const rows = Array.from({ length: BATCH_ROWS }, (_, k) => [...input.map((q) => q + k * 3331), ...target]).flat();
-      v8.write(m.batch!.offset, rows);
-      add(`batch ${BATCH_ROWS} ${rows.join(" ")}`, "batch ok");
-      add(`train_samples ${BATCH_ROWS}`, `train_samples ok ${v8.call("train_samples", BATCH_ROWS)}`);
-      add("params", `params ok ${v8.words(m.buffers.params, m.paramCount).join(" ")}`);
-      add("close", "close ok");
-      scenarios.push({ name: "lean", commands, expected });
-    }
+    scenarios.push(
+      await modeScenario(dir, "lean", lean, ({ m, v8, add }) => {
+        add("train 8", `train ok ${Array.from({ length: 8 }, () => v8.call("train_step")).join(" ")}`);
+        add("params", `params ok ${v8.words(m.buffers.params, m.paramCount).join(" ")}`);
+        for (const [command, name] of [["grads", "grads_ptr"], ["zero_grad", "zero_grad"], ["backward", "backward"], ["step", "step"], ["train_batch 2", "train_batch"]]) {
+          add(command, missing(command.split(" ")[0], name));
+        }
+        const input = v8.words(m.buffers.input, m.inputs);
+        const target = v8.words(m.buffers.target!, m.outputs);
+        const rows = Array.from({ length: BATCH_ROWS }, (_, k) => [...input.map((q) => q + k * 3331), ...target]).flat();
+        v8.write(m.batch!.offset, rows);
+        add(`batch ${BATCH_ROWS} ${rows.join(" ")}`, "batch ok");
+        add(`train_samples ${BATCH_ROWS}`, `train_samples ok ${v8.call("train_samples", BATCH_ROWS)}`);
+        add("params", `params ok ${v8.words(m.buffers.params, m.paramCount).join(" ")}`);
+      }),
+    );
 
     // Inference only: forward and predict_samples over rows of inputs alone; nothing that trains.
-    const noneBuilt = await buildModel(none);
-    const nonePath = join(dir, "none.wasm");
-    await writeFile(nonePath, noneBuilt.wasm);
-    {
-      const m = noneBuilt.manifest;
-      expect(m.buffers.target).toBeNull();
-      const v8 = await V8Module.create(noneBuilt.wasm);
-      const commands = [openLine(nonePath, noneBuilt)];
-      const expected = [`open ok ${m.memory.bytesUsed}`];
-      const add = (command: string, answer: string) => (commands.push(command), expected.push(answer));
-      v8.call("forward");
-      add("forward", "forward ok");
-      add("output", `output ok ${v8.words(m.buffers.output, m.outputs).join(" ")}`);
-      add("train 1", missing("train", "train_step"));
-      add("loss", missing("loss", "loss"));
-      add("target 1", missing("target", "target_ptr"));
-      add("lr 100", missing("lr", "set_learning_rate"));
-      add("grads", missing("grads", "grads_ptr"));
-      add(`train_samples ${BATCH_ROWS}`, missing("train_samples", "train_samples"));
-      add("capacity", `capacity ok ${BATCH_ROWS}`);
-      const input = v8.words(m.buffers.input, m.inputs);
-      const rows = Array.from({ length: BATCH_ROWS }, (_, k) => input.map((q, i) => q - k * 977 * (i + 1))).flat();
-      expect(m.batch!.rowBytes).toBe(4 * m.inputs); // rows hold inputs only
-      v8.write(m.batch!.offset, rows);
-      // Row by row from doubles (exactly the Q values above), then all rows at once.
-      for (let k = 0; k < BATCH_ROWS; k++) {
-        const values = rows.slice(k * m.inputs, (k + 1) * m.inputs).map((q) => fromQ(q, m.format.fracBits));
-        add(`batch_row_f64 ${k} ${values.map(bits).join(" ")}`, "batch_row_f64 ok");
-      }
-      add(`predict ${BATCH_ROWS}`, `predict ok ${(v8.call("predict_samples", BATCH_ROWS), v8.words(m.batch!.outputOffset, BATCH_ROWS * m.outputs)).join(" ")}`);
-      add(`batch ${BATCH_ROWS} ${rows.join(" ")}`, "batch ok");
-      v8.call("predict_samples", BATCH_ROWS);
-      add(`predict ${BATCH_ROWS}`, `predict ok ${v8.words(m.batch!.outputOffset, BATCH_ROWS * m.outputs).join(" ")}`);
-      add("close", "close ok");
-      scenarios.push({ name: "inference only", commands, expected });
-    }
+    scenarios.push(
+      await modeScenario(dir, "inference only", none, ({ m, v8, add }) => {
+        expect(m.buffers.target).toBeNull();
+        v8.call("forward");
+        add("forward", "forward ok");
+        add("output", `output ok ${v8.words(m.buffers.output, m.outputs).join(" ")}`);
+        const absent = [["train 1", "train_step"], ["loss", "loss"], ["target 1", "target_ptr"], ["lr 100", "set_learning_rate"], ["grads", "grads_ptr"], ["train_samples 2", "train_samples"]];
+        for (const [command, name] of absent) add(command, missing(command.split(" ")[0], name));
+        add("capacity", `capacity ok ${BATCH_ROWS}`);
+        const input = v8.words(m.buffers.input, m.inputs);
+        const rows = Array.from({ length: BATCH_ROWS }, (_, k) => input.map((q, i) => q - k * 977 * (i + 1))).flat();
+        expect(m.batch!.rowBytes).toBe(4 * m.inputs); // rows hold inputs only
+        v8.write(m.batch!.offset, rows);
+        // Row by row from doubles (exactly the Q values above), then all rows at once.
+        for (let k = 0; k < BATCH_ROWS; k++) {
+          const values = rows.slice(k * m.inputs, (k + 1) * m.inputs).map((q) => fromQ(q, m.format.fracBits));
+          add(`batch_row_f64 ${k} ${values.map(bits).join(" ")}`, "batch_row_f64 ok");
+        }
+        v8.call("predict_samples", BATCH_ROWS);
+        const predicted = `predict ok ${v8.words(m.batch!.outputOffset, BATCH_ROWS * m.outputs).join(" ")}`;
+        add(`predict ${BATCH_ROWS}`, predicted);
+        add(`batch ${BATCH_ROWS} ${rows.join(" ")}`, "batch ok");
+        add(`predict ${BATCH_ROWS}`, predicted);
+      }),
+    );
 
     // A frozen first layer: grads hold the trainable tensors only (config.trainable_param_count).
-    const frozenBuilt = await buildModel(frozen);
-    const frozenPath = join(dir, "frozen.wasm");
-    await writeFile(frozenPath, frozenBuilt.wasm);
-    {
-      const m = frozenBuilt.manifest;
-      expect(m.trainableParamCount).toBe(75);
-      const v8 = await V8Module.create(frozenBuilt.wasm);
-      const commands = [`${openLine(frozenPath, frozenBuilt)} ${m.trainableParamCount}`];
-      const expected = [`open ok ${m.memory.bytesUsed}`];
-      const add = (command: string, answer: string) => (commands.push(command), expected.push(answer));
-      add("train 5", `train ok ${Array.from({ length: 5 }, () => v8.call("train_step")).join(" ")}`);
-      add("grads", `grads ok ${v8.words(m.buffers.grads!, m.trainableParamCount).join(" ")}`);
-      add("params", `params ok ${v8.words(m.buffers.params, m.paramCount).join(" ")}`);
-      add("close", "close ok");
-      scenarios.push({ name: "frozen first layer", commands, expected });
-    }
+    scenarios.push(
+      await modeScenario(dir, "frozen first layer", frozen, ({ m, v8, add }) => {
+        expect(m.trainableParamCount).toBe(75);
+        add("train 5", `train ok ${Array.from({ length: 5 }, () => v8.call("train_step")).join(" ")}`);
+        add("grads", `grads ok ${v8.words(m.buffers.grads!, m.trainableParamCount).join(" ")}`);
+        add("params", `params ok ${v8.words(m.buffers.params, m.paramCount).join(" ")}`);
+      }),
+    );
   });
   afterAll(async () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   it.each(HOST_RUNTIMES)("%s: V8's answers, and QFIRM_ERR_MISSING (5) for every export the mode leaves out", async (runtime: HostRuntimeName) => {
-    const driver = await hostDriver(runtime);
-    const answers = await runDriver(driver, scenarios.flatMap((s) => s.commands));
-    let at = 0;
-    for (const scenario of scenarios) {
-      expectAnswers(scenario, answers.slice(at, at + scenario.commands.length));
-      at += scenario.commands.length;
-    }
+    await runScenarios(runtime, scenarios);
     expect(scenarios.map((s) => s.name)).toEqual(["lean", "inference only", "frozen first layer"]);
   });
 
