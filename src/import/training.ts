@@ -122,6 +122,7 @@ function learningRateOf(config: Record<string, unknown>, dropped: string[]): { r
   const c = isObject(value.config) ? value.config : {};
   const rate = numberField(c, ["initiallearningrate"]);
   const recorded = `${schedule}(${Object.entries(c).filter(([k]) => k !== "name").map(([k, v]) => `${k} ${JSON.stringify(v)}`).join(", ")})`;
+  const initial = typeof rate === "number" ? "the initial rate is used" : "it names no initial rate";
   if (schedule === "ExponentialDecay") {
     const steps = numberField(c, ["decaysteps"]);
     const decayRate = numberField(c, ["decayrate"]);
@@ -129,10 +130,10 @@ function learningRateOf(config: Record<string, unknown>, dropped: string[]): { r
       const type = numberField(c, ["staircase"]) === true ? "step" : "exponential";
       return { rate, decay: { type, rate: decayRate, steps: steps as number }, recorded };
     }
-    dropped.push(`the schedule ${recorded} (qfirm decays by a rate in (0, 1] over a whole number of steps; the initial rate is used)`);
+    dropped.push(`the schedule ${recorded} (qfirm decays by a rate in (0, 1] over a whole number of steps; ${initial})`);
     return { rate, recorded };
   }
-  dropped.push(`the schedule ${recorded} (qfirm decays exponentially or in steps; the initial rate is used)`);
+  dropped.push(`the schedule ${recorded} (qfirm decays exponentially or in steps; ${initial})`);
   return { rate, recorded };
 }
 
