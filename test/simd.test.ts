@@ -59,10 +59,10 @@ async function instantiate(wasm: Uint8Array<ArrayBuffer>): Promise<Exports> {
 function fillable(m: Manifest): [number, number][] {
   const regions: [number, number][] = [
     [m.buffers.input, m.inputs],
-    [m.buffers.target, m.outputs],
     [m.buffers.params, m.paramCount],
-    [m.buffers.grads, m.paramCount],
   ];
+  if (m.buffers.target !== null) regions.push([m.buffers.target, m.outputs]);
+  if (m.buffers.grads !== null) regions.push([m.buffers.grads, m.trainableParamCount]);
   if (m.batch) regions.push([m.batch.offset, (m.batch.capacity * m.batch.rowBytes) / 4]);
   return regions;
 }
