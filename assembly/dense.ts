@@ -27,7 +27,7 @@
 //   ((a ^ b) & (a ^ r)) < 0 is set, the wrapped result's sign tells which bound the
 //   exact one crossed (wrapped_bound), so the saturated value is selected without i64.
 
-import { ld, q_add_sat, q_mul_round_sat, q_rescale_sat, q_zero, round_shift_i64, st } from "./q";
+import { ld, q_add_sat, q_mul_round_sat, q_rescale_sat, q_sub_sat, q_zero, round_shift_i64, st } from "./q";
 import { sgd_step } from "./sgd";
 
 /** b[j] (q.F) as a sum of accFrac fraction bits: exact when accFrac ≥ F, else floored. */
@@ -175,7 +175,13 @@ export function max_abs(dZ: usize, units: i32): i64 {
  */
 // @ts-ignore: decorator
 @inline export function row_is_fast(x: i32, maxDZ: i64, absLr: i64, fracBits: i32, gradFracBits: i32): bool {
-  const p = <i64>abs_u32(x) * maxDZ + (<i64>1 << (fracBits - 1));
+  return magnitude_is_fast(<i64>abs_u32(x), maxDZ, absLr, fracBits, gradFracBits);
+}
+
+/** row_is_fast for an input of magnitude ax ≤ 2^31 (the bound grows with ax). */
+// @ts-ignore: decorator
+@inline export function magnitude_is_fast(ax: i64, maxDZ: i64, absLr: i64, fracBits: i32, gradFracBits: i32): bool {
+  const p = ax * maxDZ + (<i64>1 << (fracBits - 1));
   if (p >= <i64>1 << (31 + fracBits)) return false;
   return absLr * (p >> fracBits) + (<i64>1 << (gradFracBits - 1)) < <i64>1 << (31 + gradFracBits);
 }
@@ -266,42 +272,6 @@ export function step_bias(
 }
 
 /**
- * One row of dense_backward_step within row_is_fast, units [from, units), from
- * magnitudes: rounding half away from zero is odd, so round(v / 2^s) is
- * sign(v)·((|v| + 2^(s−1)) >> s) and no sign fix-up is needed per rounding:
- *   |g| = (|x|·|dZ[j]| + 2^(F−1)) >> F,  |u| = (|lr|·|g| + 2^(G−1)) >> G
- * (|x|, |dZ[j]|, |lr| ≤ 2^31 and |g| < 2^31 within the limit: the products stay below
- * 2^62), then the signs from the table's mask and the row's: g and u are exactly
- * q_mul_round_sat's, whose clamps cannot act here. w[j] −= u saturated from the
- * subtraction's overflow flag; with keepGrads gw[j] = g.
- */
-// @ts-ignore: decorator
-@inline export function step_row_fast(
-  x: i32, tables: usize, wRow: usize, gRow: usize, units: i32,
-  fracBits: i32, gradFracBits: i32, lr: i32, keepGrads: bool,
-): void {
-  const ax = <i64>abs_u32(x);
-  const alr = <i64>abs_u32(lr);
-  const halfF = <i64>1 << (fracBits - 1);
-  const halfG = <i64>1 << (gradFracBits - 1);
-  const rowSign = x >> 31;
-  const rateSign = lr >> 31;
-  let t = tables;
-  for (let j = 0; j < units; j++, t += 8) {
-    const ag = (ax * <i64>load<u32>(t) + halfF) >> fracBits;
-    const uSign = load<i32>(t, 4) ^ rowSign;
-    if (keepGrads) {
-      const gSign = uSign ^ rateSign;
-      st(gRow, j, (<i32>ag ^ gSign) - gSign);
-    }
-    const u = (<i32>((alr * ag + halfG) >> gradFracBits) ^ uSign) - uSign;
-    const old = ld(wRow, j);
-    const next = old - u;
-    st(wRow, j, ((old ^ u) & (old ^ next)) < 0 ? wrapped_bound(next) : next);
-  }
-}
-
-/**
  * The plain per-weight row, for rows past row_is_fast: gRow[j] = sat(round(x·dZ[j]))
  * (grad_row_exact from zero), then sgd_step's w[j] = sat(w[j] − sat(round(lr·gRow[j]))).
  * gRow is the grads row with keepGrads, else scratch (a lean module has no grads).
@@ -320,6 +290,307 @@ export function step_row_exact(
   return tables + (<usize>units << 4);
 }
 
+
+/**
+ * Whether every row of a dense_backward_step call is within row_is_fast, the bias's
+ * included (a row of input exactly 1, 2^F): the bound grows with |x|, so the largest
+ * of max_i |x[i]| and 2^F decides for all. Once per call, not per row.
+ */
+export function step_is_fast(
+  x: usize, dZ: usize, fanIn: i32, units: i32, fracBits: i32, gradFracBits: i32, lr: i32,
+): bool {
+  let maxX = max_abs(x, fanIn);
+  const one = <i64>1 << fracBits;
+  if (maxX < one) maxX = one;
+  return magnitude_is_fast(maxX, max_abs(dZ, units), <i64>abs_u32(lr), fracBits, gradFracBits);
+}
+
+/**
+ * A call past step_is_fast: every row by step_row_exact, the bias as the row of input
+ * 1 (2^F), whose g = round(2^F·dZ[j] / 2^F) is dZ[j] exactly (sgd_step on gb = dZ).
+ */
+export function step_exact(
+  x: usize, dZ: usize, w: usize, b: usize, gw: usize, gb: usize, tables: usize,
+  fanIn: i32, units: i32, fracBits: i32, gradFracBits: i32, lr: i32, keepGrads: bool,
+): void {
+  const bytes = <usize>units << 2;
+  let wRow = w;
+  let gRow = gw;
+  for (let i = 0; i <= fanIn; i++) {
+    let xi = 1 << fracBits;
+    if (i < fanIn) xi = ld(x, i);
+    else {
+      wRow = b;
+      gRow = gb;
+    }
+    // x = 0 needs no case: g = 0, and w − 0 is w.
+    step_row_exact(xi, dZ, wRow, keepGrads ? gRow : exact_row_scratch(tables, units), units, fracBits, gradFracBits, lr);
+    wRow += bytes;
+    gRow += bytes;
+  }
+}
+
+/**
+ * Units [0, width) of one row within step_is_fast, at wp (weights) and gp (grads), for
+ * an input of magnitude ax, negate when it is negative. Rounding half away from zero
+ * is odd, so g and u of x are minus those of |x|: with d = dZ[j],
+ *   g' = (|x|·d + 2^(F−1) − [d < 0]) >> F,  u' = (lr·g' + 2^(G−1) − [lr·d < 0]) >> G
+ * (g' has d's sign or is 0, where either bias gives 0), and w −= u' (w += u' for
+ * negate); g = ±g'. f_k and h_k hold the two biases. Within the bound |x|·|d|, |lr|·|g'|
+ * < 2^62 and |g'|, |u'| < 2^31: no clamp acts. w ± u' is computed in i64 and stored
+ * wrapped; the returned OR of (w ± u') + 2^31 has a bit above 31 set iff some new
+ * weight left the i32 range (step_columns_saturate then redoes them).
+ */
+// @ts-ignore: decorator
+@inline function step_cells(
+  wp: usize, gp: usize, ax: i64, negate: bool, width: i32, rate: i64,
+  d0: i64, d1: i64, d2: i64, d3: i64, d4: i64, d5: i64, d6: i64, d7: i64, f0: i64, f1: i64, f2: i64, f3: i64, f4: i64, f5: i64, f6: i64, f7: i64, h0: i64, h1: i64, h2: i64, h3: i64, h4: i64, h5: i64, h6: i64, h7: i64,
+  fracBits: i32, gradFracBits: i32, keepGrads: bool,
+): i64 {
+  let flag: i64 = 0;
+  {
+    const g = (ax * d0 + f0) >> fracBits;
+    if (keepGrads) store<i32>(gp, <i32>(negate ? -g : g), 0);
+    const u = (rate * g + h0) >> gradFracBits;
+    const next = negate ? <i64>load<i32>(wp, 0) + u : <i64>load<i32>(wp, 0) - u;
+    store<i32>(wp, <i32>next, 0);
+    flag |= next + 0x80000000;
+  }
+  if (width > 1) {
+    const g = (ax * d1 + f1) >> fracBits;
+    if (keepGrads) store<i32>(gp, <i32>(negate ? -g : g), 4);
+    const u = (rate * g + h1) >> gradFracBits;
+    const next = negate ? <i64>load<i32>(wp, 4) + u : <i64>load<i32>(wp, 4) - u;
+    store<i32>(wp, <i32>next, 4);
+    flag |= next + 0x80000000;
+  }
+  if (width > 2) {
+    const g = (ax * d2 + f2) >> fracBits;
+    if (keepGrads) store<i32>(gp, <i32>(negate ? -g : g), 8);
+    const u = (rate * g + h2) >> gradFracBits;
+    const next = negate ? <i64>load<i32>(wp, 8) + u : <i64>load<i32>(wp, 8) - u;
+    store<i32>(wp, <i32>next, 8);
+    flag |= next + 0x80000000;
+  }
+  if (width > 3) {
+    const g = (ax * d3 + f3) >> fracBits;
+    if (keepGrads) store<i32>(gp, <i32>(negate ? -g : g), 12);
+    const u = (rate * g + h3) >> gradFracBits;
+    const next = negate ? <i64>load<i32>(wp, 12) + u : <i64>load<i32>(wp, 12) - u;
+    store<i32>(wp, <i32>next, 12);
+    flag |= next + 0x80000000;
+  }
+  if (width > 4) {
+    const g = (ax * d4 + f4) >> fracBits;
+    if (keepGrads) store<i32>(gp, <i32>(negate ? -g : g), 16);
+    const u = (rate * g + h4) >> gradFracBits;
+    const next = negate ? <i64>load<i32>(wp, 16) + u : <i64>load<i32>(wp, 16) - u;
+    store<i32>(wp, <i32>next, 16);
+    flag |= next + 0x80000000;
+  }
+  if (width > 5) {
+    const g = (ax * d5 + f5) >> fracBits;
+    if (keepGrads) store<i32>(gp, <i32>(negate ? -g : g), 20);
+    const u = (rate * g + h5) >> gradFracBits;
+    const next = negate ? <i64>load<i32>(wp, 20) + u : <i64>load<i32>(wp, 20) - u;
+    store<i32>(wp, <i32>next, 20);
+    flag |= next + 0x80000000;
+  }
+  if (width > 6) {
+    const g = (ax * d6 + f6) >> fracBits;
+    if (keepGrads) store<i32>(gp, <i32>(negate ? -g : g), 24);
+    const u = (rate * g + h6) >> gradFracBits;
+    const next = negate ? <i64>load<i32>(wp, 24) + u : <i64>load<i32>(wp, 24) - u;
+    store<i32>(wp, <i32>next, 24);
+    flag |= next + 0x80000000;
+  }
+  if (width > 7) {
+    const g = (ax * d7 + f7) >> fracBits;
+    if (keepGrads) store<i32>(gp, <i32>(negate ? -g : g), 28);
+    const u = (rate * g + h7) >> gradFracBits;
+    const next = negate ? <i64>load<i32>(wp, 28) + u : <i64>load<i32>(wp, 28) - u;
+    store<i32>(wp, <i32>next, 28);
+    flag |= next + 0x80000000;
+  }
+  return flag;
+}
+
+/** An i64 clamped to [INT32_MIN, INT32_MAX]. */
+// @ts-ignore: decorator
+@inline function clamp_i32(v: i64): i32 {
+  return <i32>(v < <i64>i32.MIN_VALUE ? <i64>i32.MIN_VALUE : v > <i64>i32.MAX_VALUE ? <i64>i32.MAX_VALUE : v);
+}
+
+/** Zeroes units [0, width) of a grads row (an input of 0 has g = 0 and leaves w). */
+// @ts-ignore: decorator
+@inline function zero_cells(gp: usize, width: i32): void {
+  store<i32>(gp, 0, 0);
+  if (width > 1) store<i32>(gp, 0, 4);
+  if (width > 2) store<i32>(gp, 0, 8);
+  if (width > 3) store<i32>(gp, 0, 12);
+  if (width > 4) store<i32>(gp, 0, 16);
+  if (width > 5) store<i32>(gp, 0, 20);
+  if (width > 6) store<i32>(gp, 0, 24);
+  if (width > 7) store<i32>(gp, 0, 28);
+}
+
+/**
+ * Units [j, j + width) of every row within step_is_fast (the weights' rows, then the
+ * bias as the row of input 2^F): each unit's dZ and rounding biases in locals, the
+ * weights of a row contiguous. Returns step_cells's flags, OR-ed.
+ */
+// @ts-ignore: decorator
+@inline function step_columns(
+  x: usize, dZ: usize, w: usize, b: usize, gw: usize, gb: usize, fanIn: i32, units: i32, j: i32, width: i32,
+  fracBits: i32, gradFracBits: i32, lr: i32, keepGrads: bool,
+): i64 {
+  const at = dZ + (<usize>j << 2);
+  const halfF = 1 << (fracBits - 1);
+  const halfG = 1 << (gradFracBits - 1);
+  const z0 = width > 0 ? load<i32>(at, 0) : 0;
+  const d0 = <i64>z0, f0 = <i64>(halfF - (z0 >>> 31)), h0 = <i64>(halfG - ((z0 ^ lr) >>> 31));
+  const z1 = width > 1 ? load<i32>(at, 4) : 0;
+  const d1 = <i64>z1, f1 = <i64>(halfF - (z1 >>> 31)), h1 = <i64>(halfG - ((z1 ^ lr) >>> 31));
+  const z2 = width > 2 ? load<i32>(at, 8) : 0;
+  const d2 = <i64>z2, f2 = <i64>(halfF - (z2 >>> 31)), h2 = <i64>(halfG - ((z2 ^ lr) >>> 31));
+  const z3 = width > 3 ? load<i32>(at, 12) : 0;
+  const d3 = <i64>z3, f3 = <i64>(halfF - (z3 >>> 31)), h3 = <i64>(halfG - ((z3 ^ lr) >>> 31));
+  const z4 = width > 4 ? load<i32>(at, 16) : 0;
+  const d4 = <i64>z4, f4 = <i64>(halfF - (z4 >>> 31)), h4 = <i64>(halfG - ((z4 ^ lr) >>> 31));
+  const z5 = width > 5 ? load<i32>(at, 20) : 0;
+  const d5 = <i64>z5, f5 = <i64>(halfF - (z5 >>> 31)), h5 = <i64>(halfG - ((z5 ^ lr) >>> 31));
+  const z6 = width > 6 ? load<i32>(at, 24) : 0;
+  const d6 = <i64>z6, f6 = <i64>(halfF - (z6 >>> 31)), h6 = <i64>(halfG - ((z6 ^ lr) >>> 31));
+  const z7 = width > 7 ? load<i32>(at, 28) : 0;
+  const d7 = <i64>z7, f7 = <i64>(halfF - (z7 >>> 31)), h7 = <i64>(halfG - ((z7 ^ lr) >>> 31));
+  const rate = <i64>lr;
+  const stride = <usize>units << 2;
+  const column = <usize>j << 2;
+  let wp = w + column;
+  let gp = gw + column;
+  let flag: i64 = 0;
+  for (let i = 0; i <= fanIn; i++) {
+    let xi: i32;
+    if (i < fanIn) xi = ld(x, i);
+    else {
+      xi = 1 << fracBits;
+      wp = b + column;
+      gp = gb + column;
+    }
+    if (xi > 0) {
+      flag |= step_cells(wp, gp, <i64>xi, false, width, rate, d0, d1, d2, d3, d4, d5, d6, d7, f0, f1, f2, f3, f4, f5, f6, f7, h0, h1, h2, h3, h4, h5, h6, h7, fracBits, gradFracBits, keepGrads);
+    } else if (xi < 0) {
+      flag |= step_cells(wp, gp, -<i64>xi, true, width, rate, d0, d1, d2, d3, d4, d5, d6, d7, f0, f1, f2, f3, f4, f5, f6, f7, h0, h1, h2, h3, h4, h5, h6, h7, fracBits, gradFracBits, keepGrads);
+    } else if (keepGrads) {
+      zero_cells(gp, width);
+    }
+    wp += stride;
+    gp += stride;
+  }
+  return flag;
+}
+
+/**
+ * Redoes units [j, j + width) of every row after step_columns left some weight out of
+ * range: the old w is the stored (w − u) + u modulo 2^32, then w − u saturating, u
+ * recomputed as round_shift_i64 gives it (the same value: exact i32 within the bound).
+ */
+function step_columns_saturate(
+  x: usize, dZ: usize, w: usize, b: usize, fanIn: i32, units: i32, j: i32, width: i32,
+  fracBits: i32, gradFracBits: i32, lr: i32,
+): void {
+  const stride = <usize>units << 2;
+  for (let i = 0; i <= fanIn; i++) {
+    const bias = i == fanIn;
+    const xi = <i64>(bias ? 1 << fracBits : ld(x, i));
+    const row = (bias ? b : w + <usize>i * stride) + (<usize>j << 2);
+    for (let k = 0; k < width; k++) {
+      const u = <i32>round_shift_i64(<i64>lr * round_shift_i64(xi * <i64>ld(dZ, j + k), fracBits), gradFracBits);
+      st(row, k, q_sub_sat(ld(row, k) + u, u));
+    }
+  }
+}
+
+/** step_columns over `width` units from j, with keepGrads folded, then the rare saturation. */
+// @ts-ignore: decorator
+@inline function step_pass(
+  x: usize, dZ: usize, w: usize, b: usize, gw: usize, gb: usize, fanIn: i32, units: i32, j: i32, width: i32,
+  fracBits: i32, gradFracBits: i32, lr: i32, keepGrads: bool,
+): void {
+  const flag = keepGrads
+    ? step_columns(x, dZ, w, b, gw, gb, fanIn, units, j, width, fracBits, gradFracBits, lr, true)
+    : step_columns(x, dZ, w, b, gw, gb, fanIn, units, j, width, fracBits, gradFracBits, lr, false);
+  if ((flag >>> 32) != 0) step_columns_saturate(x, dZ, w, b, fanIn, units, j, width, fracBits, gradFracBits, lr);
+}
+
+/** Eight units from j (step_pass). */
+export function step_pass8(
+  x: usize, dZ: usize, w: usize, b: usize, gw: usize, gb: usize, fanIn: i32, units: i32, j: i32,
+  fracBits: i32, gradFracBits: i32, lr: i32, keepGrads: bool,
+): void {
+  step_pass(x, dZ, w, b, gw, gb, fanIn, units, j, 8, fracBits, gradFracBits, lr, keepGrads);
+}
+
+/** Four units from j (step_pass). */
+export function step_pass4(
+  x: usize, dZ: usize, w: usize, b: usize, gw: usize, gb: usize, fanIn: i32, units: i32, j: i32,
+  fracBits: i32, gradFracBits: i32, lr: i32, keepGrads: bool,
+): void {
+  step_pass(x, dZ, w, b, gw, gb, fanIn, units, j, 4, fracBits, gradFracBits, lr, keepGrads);
+}
+
+/**
+ * Unit j of every row within step_is_fast, in the fewest instructions: signed products
+ * rounded as round_shift_i64 (x = 0 gives g = 0 and keeps w: no branch), w − u
+ * saturated in place. For the units past the last four, and layers narrower than four.
+ */
+export function step_pass1(
+  x: usize, dZ: usize, w: usize, b: usize, gw: usize, gb: usize, fanIn: i32, units: i32, j: i32,
+  fracBits: i32, gradFracBits: i32, lr: i32, keepGrads: bool,
+): void {
+  step_unit(x, dZ, w, b, gw, gb, fanIn, units, j, fracBits, gradFracBits, lr, keepGrads);
+}
+
+/** step_pass1's body, inlined where it has one caller. */
+// @ts-ignore: decorator
+@inline function step_unit(
+  x: usize, dZ: usize, w: usize, b: usize, gw: usize, gb: usize, fanIn: i32, units: i32, j: i32,
+  fracBits: i32, gradFracBits: i32, lr: i32, keepGrads: bool,
+): void {
+  const d = <i64>ld(dZ, j);
+  const rate = <i64>lr;
+  const stride = <usize>units << 2;
+  const column = <usize>j << 2;
+  let wp = w + column;
+  let gp = gw + column;
+  for (let i = 0; i <= fanIn; i++) {
+    let xi: i64;
+    if (i < fanIn) xi = <i64>ld(x, i);
+    else {
+      xi = <i64>1 << fracBits;
+      wp = b + column;
+      gp = gb + column;
+    }
+    const g = round_shift_i64(xi * d, fracBits);
+    if (keepGrads) store<i32>(gp, <i32>g);
+    store<i32>(wp, clamp_i32(<i64>load<i32>(wp) - round_shift_i64(rate * g, gradFracBits)));
+    wp += stride;
+    gp += stride;
+  }
+}
+
+/** dense_backward_step for any width, one unit at a time (step_pass1): the smallest code, for layers narrower than four units. */
+export function dense_backward_step_narrow(
+  x: usize, dZ: usize, w: usize, b: usize, gw: usize, gb: usize, tables: usize,
+  fanIn: i32, units: i32, fracBits: i32, gradFracBits: i32, lr: i32, keepGrads: bool,
+): void {
+  if (!step_is_fast(x, dZ, fanIn, units, fracBits, gradFracBits, lr)) {
+    step_exact(x, dZ, w, b, gw, gb, tables, fanIn, units, fracBits, gradFracBits, lr, keepGrads);
+    return;
+  }
+  for (let j = 0; j < units; j++) step_unit(x, dZ, w, b, gw, gb, fanIn, units, j, fracBits, gradFracBits, lr, keepGrads);
+}
+
 /**
  * dense_backward and then the SGD step on this layer, in one pass, for per-sample
  * training: g = x[i]·dZ[j] and p −= lr·g at once, bit-identical to zero_grad,
@@ -327,28 +598,27 @@ export function step_row_exact(
  * g = 0 and keep p). With keepGrads the grads end as those would (0 for skipped
  * rows); without, they are left alone (a lean module passes none): train_samples keeps only its last row's.
  * The layer below must already have its dX. lr in q.F, params in q.F, grads in q.G.
- * tables: 20 bytes per unit of scratch (step_bias's table here, the SIMD twin's rounding
- * biases; then exact_row_scratch).
+ * tables: 20 bytes per unit of scratch (exact_row_scratch here; the SIMD twin's tables).
+ * Inlined, so with the generator's constant shapes only the passes a layer needs remain:
+ * eight units at a time, then four, then one; a layer narrower than four units calls
+ * dense_backward_step_narrow.
  */
-export function dense_backward_step(
+// @ts-ignore: decorator
+@inline export function dense_backward_step(
   x: usize, dZ: usize, w: usize, b: usize, gw: usize, gb: usize, tables: usize,
   fanIn: i32, units: i32, fracBits: i32, gradFracBits: i32, lr: i32, keepGrads: bool,
 ): void {
-  const maxDZ = step_bias(dZ, b, gb, tables, units, fracBits, gradFracBits, lr, keepGrads);
-  const absLr = <i64>abs_u32(lr);
-  for (let i = 0; i < fanIn; i++) {
-    const xi = ld(x, i);
-    const offset = (<usize>i * <usize>units) << 2;
-    const gRow = gw + offset;
-    if (xi == 0) {
-      if (keepGrads) q_zero(gRow, units);
-      continue;
+  if (units < 4) {
+    dense_backward_step_narrow(x, dZ, w, b, gw, gb, tables, fanIn, units, fracBits, gradFracBits, lr, keepGrads);
+  } else if (!step_is_fast(x, dZ, fanIn, units, fracBits, gradFracBits, lr)) {
+    step_exact(x, dZ, w, b, gw, gb, tables, fanIn, units, fracBits, gradFracBits, lr, keepGrads);
+  } else {
+    let j = 0;
+    if (units >= 8) for (; j + 8 <= units; j += 8) step_pass8(x, dZ, w, b, gw, gb, fanIn, units, j, fracBits, gradFracBits, lr, keepGrads);
+    if ((units & 4) != 0) {
+      step_pass4(x, dZ, w, b, gw, gb, fanIn, units, j, fracBits, gradFracBits, lr, keepGrads);
+      j += 4;
     }
-    const wRow = w + offset;
-    if (!row_is_fast(xi, maxDZ, absLr, fracBits, gradFracBits)) {
-      step_row_exact(xi, dZ, wRow, keepGrads ? gRow : exact_row_scratch(tables, units), units, fracBits, gradFracBits, lr);
-      continue;
-    }
-    step_row_fast(xi, tables, wRow, gRow, units, fracBits, gradFracBits, lr, keepGrads);
+    if ((units & 3) != 0) for (; j < units; j++) step_pass1(x, dZ, w, b, gw, gb, fanIn, units, j, fracBits, gradFracBits, lr, keepGrads);
   }
 }
