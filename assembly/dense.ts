@@ -42,6 +42,12 @@ export function store_sum(z: usize, j: i32, sum: i64, fracBits: i32, accFrac: i3
   st(z, j, q_rescale_sat(sum, accFrac, fracBits));
 }
 
+/** store_sum inlined: where the shapes are constants its shifts and its case fold. */
+// @ts-ignore: decorator
+@inline function store_sum_folded(z: usize, j: i32, sum: i64, fracBits: i32, accFrac: i32): void {
+  st(z, j, q_rescale_sat(sum, accFrac, fracBits));
+}
+
 /**
  * z[j] = b[j] + Σ_i x[i]·w[i·units + j] for units j in [from, units); x, w, b, z in q.F.
  * The result rounds half away from zero and saturates.
@@ -78,14 +84,14 @@ export function store_sum(z: usize, j: i32, sum: i64, fracBits: i32, accFrac: i3
       s6 += (xi * <i64>load<i32>(row, 24)) >> accShift;
       s7 += (xi * <i64>load<i32>(row, 28)) >> accShift;
     }
-    store_sum(z, j + 0, s0, fracBits, accFrac);
-    store_sum(z, j + 1, s1, fracBits, accFrac);
-    store_sum(z, j + 2, s2, fracBits, accFrac);
-    store_sum(z, j + 3, s3, fracBits, accFrac);
-    store_sum(z, j + 4, s4, fracBits, accFrac);
-    store_sum(z, j + 5, s5, fracBits, accFrac);
-    store_sum(z, j + 6, s6, fracBits, accFrac);
-    store_sum(z, j + 7, s7, fracBits, accFrac);
+    store_sum_folded(z, j + 0, s0, fracBits, accFrac);
+    store_sum_folded(z, j + 1, s1, fracBits, accFrac);
+    store_sum_folded(z, j + 2, s2, fracBits, accFrac);
+    store_sum_folded(z, j + 3, s3, fracBits, accFrac);
+    store_sum_folded(z, j + 4, s4, fracBits, accFrac);
+    store_sum_folded(z, j + 5, s5, fracBits, accFrac);
+    store_sum_folded(z, j + 6, s6, fracBits, accFrac);
+    store_sum_folded(z, j + 7, s7, fracBits, accFrac);
   }
   if (wide8 < wide4) {
     j = wide8;
@@ -102,10 +108,10 @@ export function store_sum(z: usize, j: i32, sum: i64, fracBits: i32, accFrac: i3
       s2 += (xi * <i64>load<i32>(row, 8)) >> accShift;
       s3 += (xi * <i64>load<i32>(row, 12)) >> accShift;
     }
-    store_sum(z, j + 0, s0, fracBits, accFrac);
-    store_sum(z, j + 1, s1, fracBits, accFrac);
-    store_sum(z, j + 2, s2, fracBits, accFrac);
-    store_sum(z, j + 3, s3, fracBits, accFrac);
+    store_sum_folded(z, j + 0, s0, fracBits, accFrac);
+    store_sum_folded(z, j + 1, s1, fracBits, accFrac);
+    store_sum_folded(z, j + 2, s2, fracBits, accFrac);
+    store_sum_folded(z, j + 3, s3, fracBits, accFrac);
   }
   if (wide4 < units) for (j = wide4; j < units; j++) dense_forward_unit(x, w, b, z, fanIn, units, j, fracBits, accShift);
 }
@@ -293,16 +299,30 @@ export function step_row_exact(
 
 /**
  * Whether every row of a dense_backward_step call is within row_is_fast, the bias's
- * included (a row of input exactly 1, 2^F): the bound grows with |x|, so the largest
- * of max_i |x[i]| and 2^F decides for all. Once per call, not per row.
+ * included (a row of input exactly 1, 2^F): the bound grows with |x|, so a bound on
+ * max_i |x[i]| (or 2^F if larger) decides for all. Once per call, not per row.
  */
 export function step_is_fast(
   x: usize, dZ: usize, fanIn: i32, units: i32, fracBits: i32, gradFracBits: i32, lr: i32,
 ): bool {
-  let maxX = max_abs(x, fanIn);
+  let maxX = magnitude_bound(x, fanIn);
   const one = <i64>1 << fracBits;
   if (maxX < one) maxX = one;
-  return magnitude_is_fast(maxX, max_abs(dZ, units), <i64>abs_u32(lr), fracBits, gradFracBits);
+  return magnitude_is_fast(maxX, magnitude_bound(dZ, units), <i64>abs_u32(lr), fracBits, gradFracBits);
+}
+
+/**
+ * A bound on max_k |v[k]|, at most twice it plus one and at most 2^31: 1 + the OR of
+ * v ^ (v >> 31), which is v for v ≥ 0 and |v| − 1 for v < 0. Cheaper than the max
+ * (no compare per element); step_is_fast only needs a bound.
+ */
+function magnitude_bound(v: usize, n: i32): i64 {
+  let bits = 0;
+  for (let k = 0; k < n; k++) {
+    const e = ld(v, k);
+    bits |= e ^ (e >> 31);
+  }
+  return <i64>bits + 1;
 }
 
 /**
