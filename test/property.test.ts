@@ -405,6 +405,37 @@ function biasInAcc(b: number, F: number, accFrac: number): bigint {
   return accFrac >= F ? BigInt(b) << BigInt(accFrac - F) : BigInt(b) >> BigInt(F - accFrac);
 }
 
+/**
+ * The per-call bound of the fused step: every x within it (the kernel checks a bound on
+ * max |x| once per call, which may be up to twice the max), or just past it.
+ */
+const denseLayerNearCallBound = (F: number, G: number) =>
+  fc
+    .record({ fanIn: fc.integer({ min: 1, max: 6 }), units: fc.integer({ min: 1, max: 40 }), lr: fc.oneof(anyI32(F), fc.constantFrom(1, -1, 2 ** F, INT32_MIN)) })
+    .chain(({ fanIn, units, lr }) =>
+      fc.array(fc.oneof(anyI32(F), fc.integer({ min: -(2 ** G), max: 2 ** G })), { minLength: units, maxLength: units }).chain((dZ) => {
+        const maxDZ = dZ.reduce((m, v) => (Math.abs(v) > m ? Math.abs(v) : m), 1);
+        const gBound = (1n << BigInt(31 + F)) / BigInt(maxDZ);
+        const uBound = ((1n << BigInt(31 + F + G)) / BigInt(Math.abs(lr) || 1)) / BigInt(maxDZ);
+        const limit = Math.min(INT32_MAX, Number(gBound < uBound ? gBound : uBound));
+        const near = (scale: number) =>
+          fc.tuple(fc.integer({ min: -3, max: 3 }), fc.boolean()).map(([d, negative]) => {
+            const x = Math.max(0, Math.min(INT32_MAX, Math.floor(scale) + d));
+            return negative ? -x : x;
+          });
+        const x = fc.oneof(near(limit), near(limit / 2), near(limit / 4), fc.integer({ min: -limit, max: limit }), fc.constant(0));
+        const w = fc.oneof(fc.integer({ min: INT32_MIN, max: INT32_MIN + 2 ** 20 }), fc.integer({ min: INT32_MAX - 2 ** 20, max: INT32_MAX }), anyI32(F));
+        return fc.record({
+          fanIn: fc.constant(fanIn), units: fc.constant(units), lr: fc.constant(lr), dZ: fc.constant(dZ),
+          x: fc.array(x, { minLength: fanIn, maxLength: fanIn }),
+          w: fc.array(w, { minLength: fanIn * units, maxLength: fanIn * units }),
+          b: fc.array(w, { minLength: units, maxLength: units }),
+          gw: fc.array(w, { minLength: fanIn * units, maxLength: fanIn * units }),
+          gb: fc.array(w, { minLength: units, maxLength: units }),
+        });
+      }),
+    );
+
 const denseLayer = (F: number, G: number) => {
   const i32 = anyI32(F);
   const nearBound = (scale: bigint) =>
@@ -457,9 +488,7 @@ describe.each(DENSE_FORMATS.flatMap((f) => (["mcu", "web"] as const).map((target
     };
     const read = (mem: Int32Array, at: number, n: number) => Array.from(mem.subarray(at / 4, at / 4 + n));
 
-    test.prop([layer, fc.boolean()], seeded(RUNS.vector))(
-      "dense_backward_step is g = sat(round(x·dZ)), w = sat(w − sat(round(lr·g))), b the same with dZ, exactly",
-      (l, keepGrads) => {
+    const checkStep = (l: Layer, keepGrads: boolean) => {
         const mem = load(l);
         probe.dense_backward_step(l.fanIn, l.units, l.lr, keepGrads ? 1 : 0);
         const lr = BigInt(l.lr);
@@ -486,7 +515,16 @@ describe.each(DENSE_FORMATS.flatMap((f) => (["mcu", "web"] as const).map((target
           expect(read(mem, probe.grad_weight_ptr(), l.fanIn * l.units)).toEqual(wantGw);
           expect(read(mem, probe.grad_bias_ptr(), l.units)).toEqual(l.dZ);
         }
-      },
+    };
+
+    test.prop([layer, fc.boolean()], seeded(RUNS.vector))(
+      "dense_backward_step is g = sat(round(x·dZ)), w = sat(w − sat(round(lr·g))), b the same with dZ, exactly",
+      checkStep,
+    );
+
+    test.prop([denseLayerNearCallBound(F, G), fc.boolean()], seeded(RUNS.vector))(
+      "dense_backward_step is exact on both sides of its once-per-call bound, widths past 8, weights near saturation",
+      checkStep,
     );
 
     test.prop([layer], seeded(RUNS.vector))("dense_backward is gw = sat(gw + sat(round(x·dZ))), gb = sat(gb + dZ), exactly", (l) => {
