@@ -39,7 +39,15 @@ import { sgd_step } from "./sgd";
 
 /** z[j] = the sum, from accFrac to F fraction bits, rounded half away from zero and saturated. */
 export function store_sum(z: usize, j: i32, sum: i64, fracBits: i32, accFrac: i32): void {
-  st(z, j, q_rescale_sat(sum, accFrac, fracBits));
+  // q_rescale_sat(sum, accFrac, fracBits) in two cases, not three (equal formats shift up by 0).
+  const shift = accFrac - fracBits;
+  let v: i32;
+  if (shift > 0) v = clamp_i32(round_shift_i64(sum, shift));
+  else {
+    const up = -shift;
+    v = sum > (<i64>i32.MAX_VALUE >> up) ? i32.MAX_VALUE : sum < (<i64>i32.MIN_VALUE >> up) ? i32.MIN_VALUE : <i32>(sum << up);
+  }
+  st(z, j, v);
 }
 
 /** store_sum inlined: where the shapes are constants its shifts and its case fold. */
@@ -583,20 +591,17 @@ export function step_pass1(
   const column = <usize>j << 2;
   let wp = w + column;
   let gp = gw + column;
-  for (let i = 0; i <= fanIn; i++) {
-    let xi: i64;
-    if (i < fanIn) xi = <i64>ld(x, i);
-    else {
-      xi = <i64>1 << fracBits;
-      wp = b + column;
-      gp = gb + column;
-    }
-    const g = round_shift_i64(xi * d, fracBits);
+  const end = x + (<usize>fanIn << 2);
+  for (let xp = x; xp < end; xp += 4) {
+    const g = round_shift_i64(<i64>load<i32>(xp) * d, fracBits);
     if (keepGrads) store<i32>(gp, <i32>g);
     store<i32>(wp, clamp_i32(<i64>load<i32>(wp) - round_shift_i64(rate * g, gradFracBits)));
     wp += stride;
     gp += stride;
   }
+  // The bias: an input of 2^F, so g = dZ[j] exactly.
+  if (keepGrads) store<i32>(gb + column, <i32>d);
+  store<i32>(b + column, clamp_i32(<i64>load<i32>(b + column) - round_shift_i64(rate * d, gradFracBits)));
 }
 
 /** dense_backward_step for any width, one unit at a time (step_pass1): the smallest code, for layers narrower than four units. */
