@@ -2,7 +2,7 @@
 // gradient ∂L/∂z = ŷ − y is in loss_cross_entropy.ts: softmax has no backward of its own).
 
 import { exp_neg_q30 } from "./exp";
-import { div_round_i64, ld, st } from "./q";
+import { ld, st } from "./q";
 
 /** The largest z[j]. */
 export function max_q(z: usize, n: i32): i32 {
@@ -16,8 +16,10 @@ export function max_q(z: usize, n: i32): i32 {
  * Subtracting the max keeps every exponent ≤ 0, so e^… ∈ (0, 1] and the sum is in
  * [1, n]: nothing overflows and the division never sees 0. The outputs sum to 1
  * within n/2 LSBs (each is rounded once).
+ * Returns the sum Σ_k e^(z[k] − max) (q.30), which the cross-entropy loss reuses
+ * (loss_cross_entropy_of_sum).
  */
-export function softmax_forward(z: usize, a: usize, n: i32, fracBits: i32, expTable: usize): void {
+export function softmax_forward(z: usize, a: usize, n: i32, fracBits: i32, expTable: usize): i64 {
   const max = <i64>max_q(z, n);
   let sum: i64 = 0;
   for (let j = 0; j < n; j++) {
@@ -26,6 +28,10 @@ export function softmax_forward(z: usize, a: usize, n: i32, fracBits: i32, expTa
     sum += e;
   }
   // sum ≥ 1 (the max's term is e^0) unless the exp table was overwritten; never divide by 0.
-  if (sum == 0) sum = 1;
-  for (let j = 0; j < n; j++) st(a, j, <i32>div_round_i64(<i64>ld(a, j) << fracBits, sum));
+  const divisor = sum == 0 ? 1 : sum;
+  // e ≥ 0 and the sum > 0 (the generator's table), so rounding half away from zero is
+  // (e·2^F + sum/2) / sum; |e·2^F| ≤ 2^61 whatever the table: the division never traps.
+  const half = divisor >> 1;
+  for (let j = 0; j < n; j++) st(a, j, <i32>(((<i64>ld(a, j) << fracBits) + half) / divisor));
+  return sum;
 }
