@@ -34,7 +34,8 @@ const TWENTYFOURTH_Q30: i64 = 44739243; // round(2^30 / 24)
  * e^d in q.30 for d ≤ 0 given in q.F as an i64 with |d| ≤ 2^32 (so −d·log2 e < 2^62.6).
  * Results below 2^−31 are 0. Never exceeds 2^30 (e^0 = 1 exactly).
  */
-export function exp_neg_q30(d: i64, fracBits: i32, table: usize): i64 {
+// @ts-ignore: decorator
+@inline export function exp_neg_q30(d: i64, fracBits: i32, table: usize): i64 {
   const t = -d * LOG2E_Q30; // q.(F+30)
   const k = t >> (fracBits + 30);
   if (k >= 31) return 0;

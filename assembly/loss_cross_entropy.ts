@@ -33,21 +33,31 @@ export function loss_cross_entropy_of_sum(z: usize, y: usize, n: i32, fracBits: 
   if (sum < (<i64>1 << 30)) sum = <i64>1 << 30;
   const lnSum = q_rescale_sat(ln_q30(sum), 30, fracBits);
   let acc: i64 = 0;
-  for (let j = 0; j < n; j++) {
-    const minusLogP = <i64>sat_i32(<i64>lnSum - (<i64>ld(z, j) - max));
-    acc += (<i64>ld(y, j) * minusLogP) >> accShift;
-  }
+  const bytes = <usize>n << 2; // n ≥ 1: the loop tests at its end
+  let at: usize = 0;
+  do {
+    const minusLogP = <i64>sat_i32(<i64>lnSum - (<i64>load<i32>(z + at) - max));
+    acc += (<i64>load<i32>(y + at) * minusLogP) >> accShift;
+    at += 4;
+  } while (at < bytes);
   return q_rescale_sat(acc, 2 * fracBits - accShift, fracBits);
 }
 
 /** dZ[j] = ŷ[j]·Σy − y[j] in q.G, from ŷ, y in q.F. */
 export function loss_cross_entropy_backward(yHat: usize, y: usize, dZ: usize, n: i32, fracBits: i32, gradFracBits: i32): void {
   let sumY: i64 = 0;
-  for (let j = 0; j < n; j++) sumY += <i64>ld(y, j);
+  const bytes = <usize>n << 2; // n ≥ 1: the loops test at their end
+  let at: usize = 0;
+  do {
+    sumY += <i64>load<i32>(y + at);
+    at += 4;
+  } while (at < bytes);
   const sumYq = <i64>sat_i32(sumY);
-  for (let j = 0; j < n; j++) {
+  at = 0;
+  do {
     // q.2F: ŷ·Σy − y·2^F, each term ≤ 2^62.
-    const g = <i64>ld(yHat, j) * sumYq - (<i64>ld(y, j) << fracBits);
-    st(dZ, j, q_rescale_sat(g, 2 * fracBits, gradFracBits));
-  }
+    const g = <i64>load<i32>(yHat + at) * sumYq - (<i64>load<i32>(y + at) << fracBits);
+    store<i32>(dZ + at, q_rescale_sat(g, 2 * fracBits, gradFracBits));
+    at += 4;
+  } while (at < bytes);
 }

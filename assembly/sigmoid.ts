@@ -27,9 +27,13 @@ export function sigmoid_forward(
   z: usize, a: usize, n: i32, fracBits: i32,
   table: usize, entries: i32, limit: i64, posMul: i64, posShift: i32, hThirdQ30: i64,
 ): void {
-  for (let j = 0; j < n; j++) {
-    st(a, j, sigmoid_q(ld(z, j), fracBits, table, entries, limit, posMul, posShift, hThirdQ30));
-  }
+  // n ≥ 1 (a layer has units): the loop tests at its end.
+  const bytes = <usize>n << 2;
+  let at: usize = 0;
+  do {
+    store<i32>(a + at, sigmoid_q(load<i32>(z + at), fracBits, table, entries, limit, posMul, posShift, hThirdQ30));
+    at += 4;
+  } while (at < bytes);
 }
 
 /**
@@ -41,15 +45,18 @@ export function sigmoid_forward(
  */
 export function sigmoid_backward(y: usize, dA: usize, dZ: usize, n: i32, fracBits: i32, gradFracBits: i32): void {
   const one = <i64>1 << fracBits;
-  for (let j = 0; j < n; j++) {
-    const yj = ld(y, j);
+  const bytes = <usize>n << 2; // n ≥ 1: the loop tests at its end
+  let at: usize = 0;
+  do {
+    const yj = load<i32>(y + at);
     if (<u32>yj <= <u32>one) {
       const slope = (<i64>yj * (one - <i64>yj) + (one >> 1)) >> fracBits;
-      st(dZ, j, <i32>round_shift_i64(<i64>ld(dA, j) * slope, fracBits));
+      store<i32>(dZ + at, <i32>round_shift_i64(<i64>load<i32>(dA + at) * slope, fracBits));
     } else {
       const yw = <i64>yj;
       const slope = q_rescale_sat(yw * (one - yw), 2 * fracBits, fracBits);
-      st(dZ, j, q_mul_round_sat(ld(dA, j), gradFracBits, slope, fracBits, gradFracBits));
+      store<i32>(dZ + at, q_mul_round_sat(load<i32>(dA + at), gradFracBits, slope, fracBits, gradFracBits));
     }
-  }
+    at += 4;
+  } while (at < bytes);
 }
