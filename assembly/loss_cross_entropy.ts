@@ -16,7 +16,8 @@ export function loss_cross_entropy(z: usize, y: usize, n: i32, fracBits: i32, ac
   const max = <i64>max_q(z, n);
   let sum: i64 = 0;
   for (let j = 0; j < n; j++) sum += exp_neg_q30(<i64>ld(z, j) - max, fracBits, expTable);
-  return loss_of_max_sum(z, y, n, fracBits, accShift, max, sum);
+  // One copy of the rest (ln_q30 and the sum over the targets) serves both entries.
+  return loss_cross_entropy_of_sum(z, y, n, fracBits, accShift, sum);
 }
 
 /**
@@ -24,11 +25,7 @@ export function loss_cross_entropy(z: usize, y: usize, n: i32, fracBits: i32, ac
  * these logits: the same value, without computing the exponentials again.
  */
 export function loss_cross_entropy_of_sum(z: usize, y: usize, n: i32, fracBits: i32, accShift: i32, sum: i64): i32 {
-  return loss_of_max_sum(z, y, n, fracBits, accShift, <i64>max_q(z, n), sum);
-}
-
-// @ts-ignore: decorator
-@inline function loss_of_max_sum(z: usize, y: usize, n: i32, fracBits: i32, accShift: i32, max: i64, sum: i64): i32 {
+  const max = <i64>max_q(z, n);
   // sum ≥ 1 (the max's term is e^0) unless the exp table was overwritten; ln needs ≥ 1.
   if (sum < (<i64>1 << 30)) sum = <i64>1 << 30;
   const lnSum = q_rescale_sat(ln_q30(sum), 30, fracBits);
