@@ -8,7 +8,7 @@
 // Error: within 7 q.30 units of Math.exp (measured 1.7; test/property.test.ts), and
 // softmax end to end 3.0e-8 in q8.24 (`qfirm lut-error`).
 
-import { ld, round_shift_i64 } from "./q";
+import { ld } from "./q";
 
 const ONE_Q30: i64 = 1 << 30;
 const MASK_Q30: i64 = ONE_Q30 - 1;
@@ -19,16 +19,23 @@ const HALF_Q30: i64 = 1 << 29;
 const SIXTH_Q30: i64 = 178956971; // round(2^30 / 6)
 const TWENTYFOURTH_Q30: i64 = 44739243; // round(2^30 / 24)
 
+/**
+ * a·b / 2^30 rounded half away from zero, for a·b ≥ 0: every product below is of
+ * non-negative factors (r, x, the Horner terms and the table's entries are ≥ 0; the
+ * tables are the generator's: one a host overwrote gives garbage, never a trap),
+ * so the rounding needs no sign term.
+ */
 // @ts-ignore: decorator
 @inline function mul_q30(a: i64, b: i64): i64 {
-  return round_shift_i64(a * b, 30);
+  return (a * b + HALF_Q30) >> 30;
 }
 
 /**
  * e^d in q.30 for d ≤ 0 given in q.F as an i64 with |d| ≤ 2^32 (so −d·log2 e < 2^62.6).
  * Results below 2^−31 are 0. Never exceeds 2^30 (e^0 = 1 exactly).
  */
-export function exp_neg_q30(d: i64, fracBits: i32, table: usize): i64 {
+// @ts-ignore: decorator
+@inline export function exp_neg_q30(d: i64, fracBits: i32, table: usize): i64 {
   const t = -d * LOG2E_Q30; // q.(F+30)
   const k = t >> (fracBits + 30);
   if (k >= 31) return 0;
@@ -36,7 +43,7 @@ export function exp_neg_q30(d: i64, fracBits: i32, table: usize): i64 {
   const x = mul_q30(r & MASK_Q26, LN2_Q30);
   const p = ONE_Q30 - mul_q30(x, ONE_Q30 - mul_q30(x, HALF_Q30 - mul_q30(x, SIXTH_Q30 - mul_q30(x, TWENTYFOURTH_Q30))));
   const y = mul_q30(<i64>ld(table, <i32>(r >> 26)), p);
-  return k == 0 ? y : round_shift_i64(y, <i32>k);
+  return k == 0 ? y : (y + (<i64>1 << (k - 1))) >> k; // y ≥ 0: rounds without the sign term
 }
 
 /**
@@ -48,7 +55,7 @@ export function exp_neg_q30(d: i64, fracBits: i32, table: usize): i64 {
 export function ln_q30(s: i64): i64 {
   const k = <i32>(63 - clz(s)) - 30;
   const m = s >> k;
-  const u = ((m - ONE_Q30) << 30) / (m + ONE_Q30);
+  const u = <i64>(<u64>((m - ONE_Q30) << 30) / <u64>(m + ONE_Q30)); // both ≥ 0: unsigned division is the same
   const u2 = mul_q30(u, u);
   // u·(1 + u²/3 + u⁴/5 + … + u¹²/13), Horner in u².
   let series: i64 = ONE_Q30 / 13;

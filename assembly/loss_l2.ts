@@ -1,6 +1,6 @@
 // L2 loss, L = ½ Σ (y − ŷ)², and its gradient ∂L/∂ŷ = ŷ − y.
 
-import { ld, q_rescale_sat, sat_i32, st } from "./q";
+import { q_rescale_sat, sat_i32 } from "./q";
 
 /**
  * L in q.F for ŷ, y in q.F. Each difference saturates to i32, so its square is at
@@ -9,16 +9,22 @@ import { ld, q_rescale_sat, sat_i32, st } from "./q";
  */
 export function loss_l2(yHat: usize, y: usize, n: i32, fracBits: i32, accShift: i32): i32 {
   let acc: i64 = 0;
-  for (let j = 0; j < n; j++) {
-    const d = <i64>sat_i32(<i64>ld(yHat, j) - <i64>ld(y, j));
+  const bytes = <usize>n << 2; // n ≥ 1: the loop tests at its end
+  let at: usize = 0;
+  do {
+    const d = <i64>sat_i32(<i64>load<i32>(yHat + at) - <i64>load<i32>(y + at));
     acc += (d * d) >> accShift;
-  }
+    at += 4;
+  } while (at < bytes);
   return q_rescale_sat(acc, 2 * fracBits - accShift + 1, fracBits);
 }
 
 /** dA[j] = ŷ[j] − y[j], from q.F to q.G; exact where it fits, saturated where it does not. */
 export function loss_l2_backward(yHat: usize, y: usize, dA: usize, n: i32, fracBits: i32, gradFracBits: i32): void {
-  for (let j = 0; j < n; j++) {
-    st(dA, j, q_rescale_sat(<i64>ld(yHat, j) - <i64>ld(y, j), fracBits, gradFracBits));
-  }
+  const bytes = <usize>n << 2; // n ≥ 1: the loop tests at its end
+  let at: usize = 0;
+  do {
+    store<i32>(dA + at, q_rescale_sat(<i64>load<i32>(yHat + at) - <i64>load<i32>(y + at), fracBits, gradFracBits));
+    at += 4;
+  } while (at < bytes);
 }

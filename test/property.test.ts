@@ -14,6 +14,7 @@
 import { fc, test } from "@fast-check/vitest";
 import { beforeAll, describe, expect } from "vitest";
 import { accShiftFor } from "../src/build/codegen.js";
+import { LUT_FRAC_BITS, lutIndexing, tanhTable } from "../src/build/lut.js";
 import { sigmoidMath } from "../src/check/lut_error.js";
 import { buildProbe, type ProbeExports } from "../src/run/probe.js";
 import { DEFAULT_LUT } from "../src/spec/spec.js";
@@ -88,6 +89,39 @@ function rescaleOracle(x: bigint, from: number, to: number): number {
 
 function mulOracle(a: number, b: number, fracBits: number): number {
   return rescaleOracle(BigInt(a) * BigInt(b), 2 * fracBits, fracBits);
+}
+
+/**
+ * The table activations' integer scheme as lut.ts states it, with every guard the kernel
+ * leaves out by its bounds kept: both clamps of the control points, the sign term of
+ * each rounding, the range limit and the last-entry check as two tests, the final
+ * rescale saturating. Returns tanh(argScale·x) or σ(x) in q.F.
+ */
+function lutOracle(x: number, fracBits: number, lut: typeof DEFAULT_LUT, sigmoid: boolean): number {
+  const table = tanhTable(lut).map(BigInt);
+  const last = table.length - 1;
+  const argScale = sigmoid ? 0.5 : 1;
+  const { posMul, posShift, hThirdQ30 } = lutIndexing(lut, fracBits, argScale);
+  const rangeLimit = BigInt(Math.ceil((lut.range / argScale) * 2 ** fracBits));
+  const ax = BigInt(Math.abs(x));
+  const floorShift = (v: bigint, s: number) => v >> BigInt(s); // BigInt >> floors, like i64.shr_s
+  let y: bigint;
+  const pos = (ax * posMul) >> BigInt(posShift);
+  if (ax >= rangeLimit || Number(pos >> 30n) >= last) y = table[last];
+  else {
+    const i = Number(pos >> 30n);
+    const t = pos & ((1n << 30n) - 1n);
+    const [p0, p3] = [table[i], table[i + 1]];
+    const one = 1n << 30n;
+    const clampTo = (v: bigint, lo: bigint, hi: bigint) => (v < lo ? lo : v > hi ? hi : v);
+    const p1 = clampTo(p0 + roundShift(hThirdQ30 * (one - roundShift(p0 * p0, 30)), 30), p0, p3);
+    const p2 = clampTo(p3 - roundShift(hThirdQ30 * (one - roundShift(p3 * p3, 30)), 30), p1, p3);
+    const lerp = (a: bigint, b: bigint) => a + floorShift(t * (b - a), 30);
+    const [q0, q1, q2] = [lerp(p0, p1), lerp(p1, p2), lerp(p2, p3)];
+    y = lerp(lerp(q0, q1), lerp(q1, q2));
+  }
+  if (sigmoid) return rescaleOracle(x < 0 ? (1n << 30n) - y : (1n << 30n) + y, LUT_FRAC_BITS + 1, fracBits);
+  return rescaleOracle(x < 0 ? -y : y, LUT_FRAC_BITS, fracBits);
 }
 
 // ---------------------------------------------------------------------------------
@@ -254,6 +288,37 @@ describe.each(FORMATS)("$name, default table", ({ fracBits: F }) => {
       expect(Math.abs(probe.sigmoid(x) / ONE - sigmoidMath(v)), `σ(${v})`).toBeLessThanOrEqual(ERROR.activation(F));
       expect(Math.abs(probe.tanh(x) / ONE - Math.tanh(v)), `tanh(${v})`).toBeLessThanOrEqual(ERROR.activation(F));
     });
+
+    // lut.ts drops the clamps' dead sides, the roundings' sign terms and the saturation
+    // by bounds on the table's values; tanh_q and sigmoid_q round the magnitude alone.
+    // Any i32, and the edges of the one comparison that now covers the range limit and the last entry.
+    const nearLimits = fc.oneof(
+      i32,
+      fc
+        .tuple(fc.constantFrom(0.5, 1), fc.integer({ min: -3, max: 3 }), fc.boolean())
+        .map(([scale, d, negative]) => {
+          const x = Math.min(INT32_MAX, Number(lutIndexing(DEFAULT_LUT, F, scale).limit) + d);
+          return negative ? -x : x;
+        }),
+    );
+    test.prop([nearLimits], seeded(RUNS.scalar))("are the scheme's integer definition exactly, every guard kept (BigInt)", (x) => {
+      expect(probe.sigmoid(x), `σ(${x})`).toBe(lutOracle(x, F, DEFAULT_LUT, true));
+      expect(probe.tanh(x), `tanh(${x})`).toBe(lutOracle(x, F, DEFAULT_LUT, false));
+    });
+
+    // The backward kernels skip the saturations for outputs in forward's range and keep
+    // them for anything else a host could write.
+    test.prop([i32, i32], seeded(RUNS.pair))(
+      "backward: dZ = sat(round(dA·sat(round(y(1 − y))))) for σ, sat(round(dA·sat(1 − sat(round(y²))))) for tanh, exactly",
+      (y, dA) => {
+        const Y = BigInt(y);
+        const one = 1n << BigInt(F);
+        const sigmoidSlope = rescaleOracle(Y * (one - Y), 2 * F, F);
+        expect(probe.sigmoid_backward(y, dA), `σ' at y=${y}, dA=${dA}`).toBe(mulOracle(dA, sigmoidSlope, F));
+        const tanhSlope = clamp(one - BigInt(rescaleOracle(Y * Y, 2 * F, F)));
+        expect(probe.tanh_backward(y, dA), `tanh' at y=${y}, dA=${dA}`).toBe(mulOracle(dA, tanhSlope, F));
+      },
+    );
 
     test.prop([i32], seeded(RUNS.scalar))("tanh is odd exactly, σ(x) + σ(−x) is 1 within 1 LSB (x > INT32_MIN)", (x) => {
       fc.pre(x !== INT32_MIN);

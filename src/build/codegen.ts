@@ -91,8 +91,19 @@ interface LossContext {
   delta: number;
 }
 
+interface LossCode {
+  kernel: string;
+  value(c: LossContext): string;
+  backward(c: LossContext): string;
+  /**
+   * The loss right after forward_from, from what it returned (its expression `fw`):
+   * where forward already computed part of the loss (softmax's Σ e^(z − max)).
+   */
+  ofForward?: { kernel: string; value(c: LossContext, target: string, fw: string): string };
+}
+
 /** Per loss: its kernel file, the loss() call, and the backward call writing ∂L/∂ŷ (or ∂L/∂z). */
-const LOSS_CODE: Record<LossType, { kernel: string; value(c: LossContext): string; backward(c: LossContext): string }> = {
+const LOSS_CODE: Record<LossType, LossCode> = {
   l2: {
     kernel: "loss_l2",
     value: ({ last }) => `loss_l2(${last.a}, target, ${last.n}, F, ${accShiftFor(last.n)})`,
@@ -117,6 +128,10 @@ const LOSS_CODE: Record<LossType, { kernel: string; value(c: LossContext): strin
     kernel: "loss_cross_entropy",
     value: ({ last }) => `loss_cross_entropy(${last.z}, target, ${last.n}, F, ${accShiftFor(last.n)}, EXP_TABLE)`,
     backward: ({ last }) => `loss_cross_entropy_backward(${last.a}, target, ${last.dZ}, ${last.n}, F, G);`,
+    ofForward: {
+      kernel: "loss_cross_entropy_of_sum",
+      value: ({ last }, target, fw) => `loss_cross_entropy_of_sum(${last.z}, ${target}, ${last.n}, F, ${accShiftFor(last.n)}, ${fw})`,
+    },
   },
   cosine: {
     kernel: "loss_cosine",
@@ -325,8 +340,20 @@ interface ModelCode {
   names(l: number): Names;
   inputOf(l: number): string;
   tensors: LayerTensors[];
-  loss: (typeof LOSS_CODE)[LossType];
+  loss: LossCode;
   lossContext: LossContext;
+  /** forward_from returns what the loss can reuse (LossCode.ofForward). */
+  forwardFeedsLoss: boolean;
+}
+
+/**
+ * Forward on `input`, then its loss against `target` given to `lhs` ("const before =",
+ * "sum +="): from what forward returned where the loss can reuse it, else loss_of.
+ */
+function forwardThenLoss(code: ModelCode, input: string, target: string, lhs: string, indent: string): string {
+  const of = code.loss.ofForward;
+  if (of && code.forwardFeedsLoss) return `${lhs} ${of.value(code.lossContext, target, `forward_from(${input})`)};`;
+  return `forward_from(${input});\n${indent}${lhs} loss_of(${target});`;
 }
 
 /** Plain SGD steps fused into backward (per-sample training); momentum and Adam step from the grads. */
@@ -358,8 +385,7 @@ function backward_step_from(input: usize, target: usize, lr: i32): void {
 }
 
 export function train_step(): i32 {
-  forward_from(INPUT);
-  const before = loss_of(TARGET);
+  ${forwardThenLoss(code, "INPUT", "TARGET", "const before =", "  ")}
   backward_step_from(INPUT, TARGET, step_rate());
   return before;
 }
@@ -386,8 +412,7 @@ export function step(): void {
     return `${common}
 /** zero_grad, forward, backward, step; the loss before the update. */
 function train_step_from(input: usize, target: usize): i32 {
-  forward_from(input);
-  const before = loss_of(target);
+  ${forwardThenLoss(code, "input", "target", "const before =", "  ")}
   zero_grad();
   backward_from(input, target);
   optimizer_step(1);
@@ -409,8 +434,7 @@ function backward_step_from(input: usize, target: usize, keepGrads: bool, lr: i3
 }
 
 export function train_step(): i32 {
-  forward_from(INPUT);
-  const before = loss_of(TARGET);
+  ${forwardThenLoss(code, "INPUT", "TARGET", "const before =", "  ")}
   backward_step_from(INPUT, TARGET, true, step_rate());
   return before;
 }
@@ -418,7 +442,7 @@ export function train_step(): i32 {
 }
 
 /** The batched entries (an extension of ABI v1), for a model with a batch buffer, by training mode. */
-function batchEntries(model: Model, outputs: number): string {
+function batchEntries(model: Model, code: ModelCode, outputs: number): string {
   const predict = `
 /** Forward for each of the first n rows; row k's output goes to batch_output_ptr() + k·outputs·4. */
 export function predict_samples(n: i32): void {
@@ -460,8 +484,7 @@ export function train_samples(n: i32): i32 {
   for (let k = 0; k < count; k++) {
     const input = row_at(k);
     const target = input + TARGET_IN_ROW;
-    forward_from(input);
-    sum += loss_of(target);
+    ${forwardThenLoss(code, "input", "target", "sum +=", "    ")}
     ${sampleStep}
   }
   return count == 0 ? 0 : <i32>div_round_i64(sum, count);
@@ -478,8 +501,7 @@ export function train_batch(n: i32): i32 {
   for (let k = 0; k < count; k++) {
     const input = row_at(k);
     const target = input + TARGET_IN_ROW;
-    forward_from(input);
-    sum += loss_of(target);
+    ${forwardThenLoss(code, "input", "target", "sum +=", "    ")}
     backward_from(input, target);
   }
   optimizer_step(count);
@@ -524,12 +546,15 @@ export function generateEntry(model: Model, target: Target = "mcu"): GeneratedEn
   const lastUnits = model.layers[last].units;
   const names = (l: number): Names => ({ z: `Z${l}`, a: `A${l}`, dA: `DA${l}`, dZ: `DZ${l}`, n: model.layers[l].units });
   const loss = LOSS_CODE[model.loss.type];
+  // softmax_forward returns Σ e^(z − max), which the cross-entropy loss needs too.
+  const forwardFeedsLoss = trains && loss.ofForward !== undefined && model.layers[last].activation === "softmax";
   const code: ModelCode = {
     names,
     inputOf: (l) => (l === 0 ? "input" : `A${l - 1}`),
     tensors: layerTensors(model),
     loss,
     lossContext: { last: names(last), delta: model.loss.delta ?? 1 },
+    forwardFeedsLoss,
   };
 
   const imports = new Imports();
@@ -547,13 +572,14 @@ export function generateEntry(model: Model, target: Target = "mcu"): GeneratedEn
       if (kernel !== "softmax") imports.add(kernel, `${kernel}_backward`);
     }
     imports.add(loss.kernel, loss.kernel, `${loss.kernel}_backward`);
+    if (forwardFeedsLoss) imports.add(loss.kernel, loss.ofForward!.kernel);
   }
 
   const forwardLines = model.layers.flatMap((layer, l) => {
     const v = names(l);
     return [
       `dense_forward(${code.inputOf(l)}, PARAMS + ${code.tensors[l].weight}, PARAMS + ${code.tensors[l].bias}, ${v.z}, ${fanInOf(model, l)}, ${v.n}, F, ${accShiftFor(fanInOf(model, l))});`,
-      ACTIVATION_CODE[layer.activation].forward(v, lut),
+      (forwardFeedsLoss && l === last ? "return " : "") + ACTIVATION_CODE[layer.activation].forward(v, lut),
     ];
   });
 
@@ -607,7 +633,7 @@ ${optimizer.constants.join("\n")}
 ${trains ? `\nlet learningRate: i32 = ${toQ(model.learningRate, F, "learningRate")};\n` : ""}
 ${pointers.join("\n")}
 
-function forward_from(input: usize): void {
+function forward_from(input: usize): ${forwardFeedsLoss ? "i64" : "void"} {
   ${forwardLines.join("\n  ")}
 }
 
@@ -615,7 +641,7 @@ export function forward(): void {
   forward_from(INPUT);
 }
 ${optimizer.functions}
-${trainingEntries(model, code)}${model.batchCapacity > 0 ? batchEntries(model, lastUnits) : ""}`;
+${trainingEntries(model, code)}${model.batchCapacity > 0 ? batchEntries(model, code, lastUnits) : ""}`;
   const source = `// Generated by qfirm from the spec "${model.name}". Do not edit: change the spec and rebuild.
 // ${formats}
 ${imports.render()}

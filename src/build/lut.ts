@@ -14,7 +14,7 @@ export function tanhTable(lut: LutConfig): number[] {
 
 /** What lut_tanh_q30 needs for one argument scale (1 for tanh, ½ for sigmoid) and input format. */
 export interface LutIndexing {
-  /** |x| ≥ limit (q.F) reads the last entry. */
+  /** |x| ≥ limit (q.F) reads the last entry: beyond the range, or where the position reaches it. */
   limit: bigint;
   /** position in entries, q.30 = (|x| · posMul) >> posShift. */
   posMul: bigint;
@@ -25,15 +25,20 @@ export interface LutIndexing {
 
 export function lutIndexing(lut: LutConfig, fracBits: number, argScale: number): LutIndexing {
   const h = lut.range / (lut.entries - 1);
-  const limit = BigInt(Math.ceil((lut.range / argScale) * 2 ** fracBits));
+  const rangeLimit = BigInt(Math.ceil((lut.range / argScale) * 2 ** fracBits));
   // Exact: position (q.30) per unit of |x| (q.F) is argScale / h · 2^(30 − F).
   const rate = (argScale / h) * 2 ** (LUT_FRAC_BITS - fracBits);
   // |x| never exceeds 2^31 nor `limit`; keep |x|·posMul below 2^62.
-  const maxAbs = Math.min(Number(limit), 2 ** 31);
+  const maxAbs = Math.min(Number(rangeLimit), 2 ** 31);
   const posShift = Math.max(0, Math.min(62, Math.floor(Math.log2(2 ** 62 / (maxAbs * rate)))));
   const posMul = BigInt(Math.round(rate * 2 ** posShift));
   const hThirdQ30 = BigInt(Math.round((h / 3) * 2 ** LUT_FRAC_BITS));
-  return { limit, posMul, posShift, hThirdQ30 };
+  // posMul is rounded, so a position can reach the last entry just below `range`:
+  // the smallest |x| with (|x|·posMul) >> posShift ≥ (entries − 1)·2^30 reads it too,
+  // and one comparison in the kernel covers both cases.
+  const lastAt = (BigInt(lut.entries - 1) << BigInt(LUT_FRAC_BITS + posShift)) + posMul - 1n;
+  const reachesLast = lastAt / posMul;
+  return { limit: reachesLast < rangeLimit ? reachesLast : rangeLimit, posMul, posShift, hThirdQ30 };
 }
 
 /** Entry i = 2^(−i/16) in q2.30: the exp kernel's table (assembly/exp.ts). */
