@@ -132,10 +132,9 @@ export function dense_forward_unit(
   const stride = <usize>units << 2;
   let s = bias_in_acc(b, j, fracBits, accFrac);
   let at = w + (<usize>j << 2);
-  for (let i = 0; i < fanIn; i++, at += stride) {
-    const xi = <i64>ld(x, i);
-    if (xi != 0) s += (xi * <i64>load<i32>(at)) >> accShift;
-  }
+  // No skip of zero inputs here (their terms are 0): a branch per term costs the small layers more.
+  const end = x + (<usize>fanIn << 2);
+  for (let xp = x; xp < end; xp += 4, at += stride) s += (<i64>load<i32>(xp) * <i64>load<i32>(at)) >> accShift;
   store_sum(z, j, s, fracBits, accFrac);
 }
 
@@ -326,8 +325,9 @@ export function step_is_fast(
  */
 function magnitude_bound(v: usize, n: i32): i64 {
   let bits = 0;
-  for (let k = 0; k < n; k++) {
-    const e = ld(v, k);
+  const end = v + (<usize>n << 2);
+  for (let at = v; at < end; at += 4) {
+    const e = load<i32>(at);
     bits |= e ^ (e >> 31);
   }
   return <i64>bits + 1;
