@@ -559,6 +559,22 @@ export function step_pass8(
   step_pass(x, dZ, w, b, gw, gb, fanIn, units, j, 8, fracBits, gradFracBits, lr, keepGrads);
 }
 
+/** Three units from j (step_pass): a layer's last three. */
+export function step_pass3(
+  x: usize, dZ: usize, w: usize, b: usize, gw: usize, gb: usize, fanIn: i32, units: i32, j: i32,
+  fracBits: i32, gradFracBits: i32, lr: i32, keepGrads: bool,
+): void {
+  step_pass(x, dZ, w, b, gw, gb, fanIn, units, j, 3, fracBits, gradFracBits, lr, keepGrads);
+}
+
+/** Two units from j (step_pass): a layer's last two. */
+export function step_pass2(
+  x: usize, dZ: usize, w: usize, b: usize, gw: usize, gb: usize, fanIn: i32, units: i32, j: i32,
+  fracBits: i32, gradFracBits: i32, lr: i32, keepGrads: bool,
+): void {
+  step_pass(x, dZ, w, b, gw, gb, fanIn, units, j, 2, fracBits, gradFracBits, lr, keepGrads);
+}
+
 /** Four units from j (step_pass). */
 export function step_pass4(
   x: usize, dZ: usize, w: usize, b: usize, gw: usize, gb: usize, fanIn: i32, units: i32, j: i32,
@@ -570,7 +586,7 @@ export function step_pass4(
 /**
  * Unit j of every row within step_is_fast, in the fewest instructions: signed products
  * rounded as round_shift_i64 (x = 0 gives g = 0 and keeps w: no branch), w − u
- * saturated in place. For the units past the last four, and layers narrower than four.
+ * saturated in place. For a layer's last unit past the fours, and layers of one or two.
  */
 export function step_pass1(
   x: usize, dZ: usize, w: usize, b: usize, gw: usize, gb: usize, fanIn: i32, units: i32, j: i32,
@@ -604,7 +620,7 @@ export function step_pass1(
   store<i32>(b + column, clamp_i32(<i64>load<i32>(b + column) - round_shift_i64(rate * d, gradFracBits)));
 }
 
-/** dense_backward_step for any width, one unit at a time (step_pass1): the smallest code, for layers narrower than four units. */
+/** dense_backward_step one unit at a time (step_pass1): the smallest code, for layers of one or two units. */
 export function dense_backward_step_narrow(
   x: usize, dZ: usize, w: usize, b: usize, gw: usize, gb: usize, tables: usize,
   fanIn: i32, units: i32, fracBits: i32, gradFracBits: i32, lr: i32, keepGrads: bool,
@@ -625,15 +641,15 @@ export function dense_backward_step_narrow(
  * The layer below must already have its dX. lr in q.F, params in q.F, grads in q.G.
  * tables: 20 bytes per unit of scratch (exact_row_scratch here; the SIMD twin's tables).
  * Inlined, so with the generator's constant shapes only the passes a layer needs remain:
- * eight units at a time, then four, then one; a layer narrower than four units calls
- * dense_backward_step_narrow.
+ * eight units at a time, then four, then the last three, two or one; a layer of one
+ * or two units calls dense_backward_step_narrow.
  */
 // @ts-ignore: decorator
 @inline export function dense_backward_step(
   x: usize, dZ: usize, w: usize, b: usize, gw: usize, gb: usize, tables: usize,
   fanIn: i32, units: i32, fracBits: i32, gradFracBits: i32, lr: i32, keepGrads: bool,
 ): void {
-  if (units < 4) {
+  if (units < 3) {
     dense_backward_step_narrow(x, dZ, w, b, gw, gb, tables, fanIn, units, fracBits, gradFracBits, lr, keepGrads);
   } else if (!step_is_fast(x, dZ, fanIn, units, fracBits, gradFracBits, lr)) {
     step_exact(x, dZ, w, b, gw, gb, tables, fanIn, units, fracBits, gradFracBits, lr, keepGrads);
@@ -644,6 +660,9 @@ export function dense_backward_step_narrow(
       step_pass4(x, dZ, w, b, gw, gb, fanIn, units, j, fracBits, gradFracBits, lr, keepGrads);
       j += 4;
     }
-    if ((units & 3) != 0) for (; j < units; j++) step_pass1(x, dZ, w, b, gw, gb, fanIn, units, j, fracBits, gradFracBits, lr, keepGrads);
+    const rest = units & 3;
+    if (rest == 3) step_pass3(x, dZ, w, b, gw, gb, fanIn, units, j, fracBits, gradFracBits, lr, keepGrads);
+    if (rest == 2) step_pass2(x, dZ, w, b, gw, gb, fanIn, units, j, fracBits, gradFracBits, lr, keepGrads);
+    if (rest == 1) step_pass1(x, dZ, w, b, gw, gb, fanIn, units, j, fracBits, gradFracBits, lr, keepGrads);
   }
 }
