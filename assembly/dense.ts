@@ -121,7 +121,23 @@ export function store_sum(z: usize, j: i32, sum: i64, fracBits: i32, accFrac: i3
     store_sum_folded(z, j + 2, s2, fracBits, accFrac);
     store_sum_folded(z, j + 3, s3, fracBits, accFrac);
   }
-  if (wide4 < units) for (j = wide4; j < units; j++) dense_forward_unit(x, w, b, z, fanIn, units, j, fracBits, accShift);
+  if (units - wide4 == 3) {
+    // The last three units in one pass (a three-class output layer): x read once.
+    j = wide4;
+    let s0 = bias_in_acc(b, j + 0, fracBits, accFrac);
+    let s1 = bias_in_acc(b, j + 1, fracBits, accFrac);
+    let s2 = bias_in_acc(b, j + 2, fracBits, accFrac);
+    let row = w + (<usize>j << 2);
+    for (let i = 0; i < fanIn; i++, row += stride) {
+      const xi = <i64>ld(x, i);
+      s0 += (xi * <i64>load<i32>(row, 0)) >> accShift;
+      s1 += (xi * <i64>load<i32>(row, 4)) >> accShift;
+      s2 += (xi * <i64>load<i32>(row, 8)) >> accShift;
+    }
+    store_sum_folded(z, j + 0, s0, fracBits, accFrac);
+    store_sum_folded(z, j + 1, s1, fracBits, accFrac);
+    store_sum_folded(z, j + 2, s2, fracBits, accFrac);
+  } else if (wide4 < units) for (j = wide4; j < units; j++) dense_forward_unit(x, w, b, z, fanIn, units, j, fracBits, accShift);
 }
 
 /** z[j] alone: dense_forward_columns for one unit. */
