@@ -174,7 +174,7 @@ export function dense_backward_input(
   for (let i = 0; i < fanIn; i++) {
     let sum: i64 = 0;
     for (let j = 0; j < units; j++) sum += (<i64>ld(row, j) * <i64>ld(dZ, j)) >> accShift;
-    store_sum(dX, i, sum, gradFracBits, accFrac);
+    store_sum_folded(dX, i, sum, gradFracBits, accFrac);
     row += <usize>units << 2;
   }
 }
