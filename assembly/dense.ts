@@ -11,7 +11,7 @@
 // most `terms` units of 2^−(fa+fb−accShift), far below one LSB of the result), so
 // `terms` of them plus the bias stay below 2^62 + 2^61: the sum cannot overflow,
 // whatever the buffers hold. The generator computes accShift. The sums live in
-// locals, eight output units per pass over the inputs (then four, then one).
+// locals, eight output units per pass over the inputs (then four, then three or one).
 //
 // Gradients and updates, per weight (x in q.F, dZ in q.G, lr in q.F):
 //   g = sat(round(x·dZ / 2^F))        in q.G
@@ -19,13 +19,18 @@
 //   w = sat(w − u)
 // rounding half away from zero. The kernels compute exactly that, with the clamps
 // moved out of the inner loop:
-// - The two saturations on g and u are checked once per row: row_is_fast bounds
-//   |x| from max_j |dZ[j]| and lr. Rows past it (rare: |x|·|dZ| near 2^(31+F), or a
-//   huge learning rate) take the plain per-weight path.
-// - The fused step rounds magnitudes and applies signs after (step_row_fast).
-// - w − u and gw + g are computed wrapping in i32; where the overflow flag
-//   ((a ^ b) & (a ^ r)) < 0 is set, the wrapped result's sign tells which bound the
-//   exact one crossed (wrapped_bound), so the saturated value is selected without i64.
+// - The two saturations on g and u are checked once per row (dense_backward):
+//   row_is_fast bounds |x| from max_j |dZ[j]| and lr; rows past it (rare: |x|·|dZ|
+//   near 2^(31+F), or a huge learning rate) take the plain per-weight path. The fused
+//   step (dense_backward_step) checks the same bound once per call, on a bound of
+//   max_i |x[i]| (step_is_fast); a call past it takes the plain path for every row.
+// - gw + g is computed wrapping in i32; where the overflow flag ((a ^ b) & (a ^ r))
+//   < 0 is set, the wrapped result's sign tells which bound the exact one crossed
+//   (wrapped_bound), so the saturated value is selected without i64.
+// - The fused step goes by column blocks (step_columns): each unit's dZ and rounding
+//   biases in locals, |x| and its sign per row; w − u in i64, stored wrapped, with the
+//   block's out-of-range flag OR-ed: a block that overflowed is redone exactly
+//   (step_columns_saturate), which the stored wrapped values allow.
 
 import { ld, q_add_sat, q_mul_round_sat, q_rescale_sat, q_sub_sat, q_zero, round_shift_i64, st } from "./q";
 import { sgd_step } from "./sgd";
