@@ -11,7 +11,7 @@
 // most `terms` units of 2^−(fa+fb−accShift), far below one LSB of the result), so
 // `terms` of them plus the bias stay below 2^62 + 2^61: the sum cannot overflow,
 // whatever the buffers hold. The generator computes accShift. The sums live in
-// locals, eight output units per pass over the inputs (then four, then one).
+// locals, eight output units per pass over the inputs (then four, then three or one).
 //
 // Gradients and updates, per weight (x in q.F, dZ in q.G, lr in q.F):
 //   g = sat(round(x·dZ / 2^F))        in q.G
@@ -19,13 +19,18 @@
 //   w = sat(w − u)
 // rounding half away from zero. The kernels compute exactly that, with the clamps
 // moved out of the inner loop:
-// - The two saturations on g and u are checked once per row: row_is_fast bounds
-//   |x| from max_j |dZ[j]| and lr. Rows past it (rare: |x|·|dZ| near 2^(31+F), or a
-//   huge learning rate) take the plain per-weight path.
-// - The fused step rounds magnitudes and applies signs after (step_row_fast).
-// - w − u and gw + g are computed wrapping in i32; where the overflow flag
-//   ((a ^ b) & (a ^ r)) < 0 is set, the wrapped result's sign tells which bound the
-//   exact one crossed (wrapped_bound), so the saturated value is selected without i64.
+// - The two saturations on g and u are checked once per row (dense_backward):
+//   row_is_fast bounds |x| from max_j |dZ[j]| and lr; rows past it (rare: |x|·|dZ|
+//   near 2^(31+F), or a huge learning rate) take the plain per-weight path. The fused
+//   step (dense_backward_step) checks the same bound once per call, on a bound of
+//   max_i |x[i]| (step_is_fast); a call past it takes the plain path for every row.
+// - gw + g is computed wrapping in i32; where the overflow flag ((a ^ b) & (a ^ r))
+//   < 0 is set, the wrapped result's sign tells which bound the exact one crossed
+//   (wrapped_bound), so the saturated value is selected without i64.
+// - The fused step goes by column blocks (step_columns): each unit's dZ and rounding
+//   biases in locals, |x| and its sign per row; w − u in i64, stored wrapped, with the
+//   block's out-of-range flag OR-ed: a block that overflowed is redone exactly
+//   (step_columns_saturate), which the stored wrapped values allow.
 
 import { ld, q_add_sat, q_mul_round_sat, q_rescale_sat, q_sub_sat, q_zero, round_shift_i64, st } from "./q";
 import { sgd_step } from "./sgd";
@@ -121,7 +126,23 @@ export function store_sum(z: usize, j: i32, sum: i64, fracBits: i32, accFrac: i3
     store_sum_folded(z, j + 2, s2, fracBits, accFrac);
     store_sum_folded(z, j + 3, s3, fracBits, accFrac);
   }
-  if (wide4 < units) for (j = wide4; j < units; j++) dense_forward_unit(x, w, b, z, fanIn, units, j, fracBits, accShift);
+  if (units - wide4 == 3) {
+    // The last three units in one pass (a three-class output layer): x read once.
+    j = wide4;
+    let s0 = bias_in_acc(b, j + 0, fracBits, accFrac);
+    let s1 = bias_in_acc(b, j + 1, fracBits, accFrac);
+    let s2 = bias_in_acc(b, j + 2, fracBits, accFrac);
+    let row = w + (<usize>j << 2);
+    for (let i = 0; i < fanIn; i++, row += stride) {
+      const xi = <i64>ld(x, i);
+      s0 += (xi * <i64>load<i32>(row, 0)) >> accShift;
+      s1 += (xi * <i64>load<i32>(row, 4)) >> accShift;
+      s2 += (xi * <i64>load<i32>(row, 8)) >> accShift;
+    }
+    store_sum_folded(z, j + 0, s0, fracBits, accFrac);
+    store_sum_folded(z, j + 1, s1, fracBits, accFrac);
+    store_sum_folded(z, j + 2, s2, fracBits, accFrac);
+  } else if (wide4 < units) for (j = wide4; j < units; j++) dense_forward_unit(x, w, b, z, fanIn, units, j, fracBits, accShift);
 }
 
 /** z[j] alone: dense_forward_columns for one unit. */
@@ -132,10 +153,9 @@ export function dense_forward_unit(
   const stride = <usize>units << 2;
   let s = bias_in_acc(b, j, fracBits, accFrac);
   let at = w + (<usize>j << 2);
-  for (let i = 0; i < fanIn; i++, at += stride) {
-    const xi = <i64>ld(x, i);
-    if (xi != 0) s += (xi * <i64>load<i32>(at)) >> accShift;
-  }
+  // No skip of zero inputs here (their terms are 0): a branch per term costs the small layers more.
+  const end = x + (<usize>fanIn << 2);
+  for (let xp = x; xp < end; xp += 4, at += stride) s += (<i64>load<i32>(xp) * <i64>load<i32>(at)) >> accShift;
   store_sum(z, j, s, fracBits, accFrac);
 }
 
@@ -159,7 +179,7 @@ export function dense_backward_input(
   for (let i = 0; i < fanIn; i++) {
     let sum: i64 = 0;
     for (let j = 0; j < units; j++) sum += (<i64>ld(row, j) * <i64>ld(dZ, j)) >> accShift;
-    store_sum(dX, i, sum, gradFracBits, accFrac);
+    store_sum_folded(dX, i, sum, gradFracBits, accFrac);
     row += <usize>units << 2;
   }
 }
@@ -326,8 +346,9 @@ export function step_is_fast(
  */
 function magnitude_bound(v: usize, n: i32): i64 {
   let bits = 0;
-  for (let k = 0; k < n; k++) {
-    const e = ld(v, k);
+  const end = v + (<usize>n << 2);
+  for (let at = v; at < end; at += 4) {
+    const e = load<i32>(at);
     bits |= e ^ (e >> 31);
   }
   return <i64>bits + 1;
@@ -559,6 +580,22 @@ export function step_pass8(
   step_pass(x, dZ, w, b, gw, gb, fanIn, units, j, 8, fracBits, gradFracBits, lr, keepGrads);
 }
 
+/** Three units from j (step_pass): a layer's last three. */
+export function step_pass3(
+  x: usize, dZ: usize, w: usize, b: usize, gw: usize, gb: usize, fanIn: i32, units: i32, j: i32,
+  fracBits: i32, gradFracBits: i32, lr: i32, keepGrads: bool,
+): void {
+  step_pass(x, dZ, w, b, gw, gb, fanIn, units, j, 3, fracBits, gradFracBits, lr, keepGrads);
+}
+
+/** Two units from j (step_pass): a layer's last two. */
+export function step_pass2(
+  x: usize, dZ: usize, w: usize, b: usize, gw: usize, gb: usize, fanIn: i32, units: i32, j: i32,
+  fracBits: i32, gradFracBits: i32, lr: i32, keepGrads: bool,
+): void {
+  step_pass(x, dZ, w, b, gw, gb, fanIn, units, j, 2, fracBits, gradFracBits, lr, keepGrads);
+}
+
 /** Four units from j (step_pass). */
 export function step_pass4(
   x: usize, dZ: usize, w: usize, b: usize, gw: usize, gb: usize, fanIn: i32, units: i32, j: i32,
@@ -570,7 +607,7 @@ export function step_pass4(
 /**
  * Unit j of every row within step_is_fast, in the fewest instructions: signed products
  * rounded as round_shift_i64 (x = 0 gives g = 0 and keeps w: no branch), w − u
- * saturated in place. For the units past the last four, and layers narrower than four.
+ * saturated in place. For a layer's last unit past the fours, and layers of one or two.
  */
 export function step_pass1(
   x: usize, dZ: usize, w: usize, b: usize, gw: usize, gb: usize, fanIn: i32, units: i32, j: i32,
@@ -604,7 +641,7 @@ export function step_pass1(
   store<i32>(b + column, clamp_i32(<i64>load<i32>(b + column) - round_shift_i64(rate * d, gradFracBits)));
 }
 
-/** dense_backward_step for any width, one unit at a time (step_pass1): the smallest code, for layers narrower than four units. */
+/** dense_backward_step one unit at a time (step_pass1): the smallest code, for layers of one or two units. */
 export function dense_backward_step_narrow(
   x: usize, dZ: usize, w: usize, b: usize, gw: usize, gb: usize, tables: usize,
   fanIn: i32, units: i32, fracBits: i32, gradFracBits: i32, lr: i32, keepGrads: bool,
@@ -625,15 +662,15 @@ export function dense_backward_step_narrow(
  * The layer below must already have its dX. lr in q.F, params in q.F, grads in q.G.
  * tables: 20 bytes per unit of scratch (exact_row_scratch here; the SIMD twin's tables).
  * Inlined, so with the generator's constant shapes only the passes a layer needs remain:
- * eight units at a time, then four, then one; a layer narrower than four units calls
- * dense_backward_step_narrow.
+ * eight units at a time, then four, then the last three, two or one; a layer of one
+ * or two units calls dense_backward_step_narrow.
  */
 // @ts-ignore: decorator
 @inline export function dense_backward_step(
   x: usize, dZ: usize, w: usize, b: usize, gw: usize, gb: usize, tables: usize,
   fanIn: i32, units: i32, fracBits: i32, gradFracBits: i32, lr: i32, keepGrads: bool,
 ): void {
-  if (units < 4) {
+  if (units < 3) {
     dense_backward_step_narrow(x, dZ, w, b, gw, gb, tables, fanIn, units, fracBits, gradFracBits, lr, keepGrads);
   } else if (!step_is_fast(x, dZ, fanIn, units, fracBits, gradFracBits, lr)) {
     step_exact(x, dZ, w, b, gw, gb, tables, fanIn, units, fracBits, gradFracBits, lr, keepGrads);
@@ -644,6 +681,9 @@ export function dense_backward_step_narrow(
       step_pass4(x, dZ, w, b, gw, gb, fanIn, units, j, fracBits, gradFracBits, lr, keepGrads);
       j += 4;
     }
-    if ((units & 3) != 0) for (; j < units; j++) step_pass1(x, dZ, w, b, gw, gb, fanIn, units, j, fracBits, gradFracBits, lr, keepGrads);
+    const rest = units & 3;
+    if (rest == 3) step_pass3(x, dZ, w, b, gw, gb, fanIn, units, j, fracBits, gradFracBits, lr, keepGrads);
+    if (rest == 2) step_pass2(x, dZ, w, b, gw, gb, fanIn, units, j, fracBits, gradFracBits, lr, keepGrads);
+    if (rest == 1) step_pass1(x, dZ, w, b, gw, gb, fanIn, units, j, fracBits, gradFracBits, lr, keepGrads);
   }
 }
