@@ -260,6 +260,15 @@ describe.each(FORMATS)("$name, default table", ({ fracBits: F }) => {
       expect(q, `${x}n from q.${from} to q.${to}`).toBe(rescaleOracle(x, from, to));
       expect([0, sign(x)]).toContain(sign(q));
     });
+
+    // The losses' non-negative sums drop the sign term and the lower bound (q_rescale_sat_nonneg).
+    test.prop([inContract], seeded(RUNS.scalar))("for x ≥ 0, the non-negative variant equals the BigInt oracle too", ([x, from, to]) => {
+      const magnitude = x < 0n ? -x : x;
+      fc.pre(magnitude < 1n << 63n);
+      const hi = Number(BigInt.asIntN(32, magnitude >> 32n));
+      const lo = Number(BigInt.asUintN(32, magnitude));
+      expect(probe.rescale_nonneg(hi, lo, from, to), `${magnitude}n from q.${from} to q.${to}`).toBe(rescaleOracle(magnitude, from, to));
+    });
   });
 
   describe("sigmoid and tanh", () => {
