@@ -43,7 +43,9 @@ const TWENTYFOURTH_Q30: i64 = 44739243; // round(2^30 / 24)
   const x = mul_q30(r & MASK_Q26, LN2_Q30);
   const p = ONE_Q30 - mul_q30(x, ONE_Q30 - mul_q30(x, HALF_Q30 - mul_q30(x, SIXTH_Q30 - mul_q30(x, TWENTYFOURTH_Q30))));
   const y = mul_q30(<i64>ld(table, <i32>(r >> 26)), p);
-  return k == 0 ? y : (y + (<i64>1 << (k - 1))) >> k; // y ≥ 0: rounds without the sign term
+  // y / 2^k rounded half away from zero (y ≥ 0: no sign term) as ⌊(⌊2y / 2^k⌋ + 1) / 2⌋,
+  // which is y itself for k = 0: no branch. 2y < 2^32.
+  return (((y << 1) >> k) + 1) >> 1;
 }
 
 /**

@@ -2,7 +2,7 @@
 // gradient d where |d| ≤ δ, else δ·sign(d). Differentiable at |d| = δ (both branches
 // give ±δ there).
 
-import { ld, q_rescale_sat, sat_i32, st } from "./q";
+import { ld, q_rescale_sat, q_rescale_sat_nonneg, sat_i32, st } from "./q";
 
 /**
  * L in q.F; δ in q.F (δ > 0). d saturates to i32, so d² and δ·|d| are at most 2^62,
@@ -17,7 +17,7 @@ export function loss_huber(yHat: usize, y: usize, n: i32, fracBits: i32, delta: 
     const twice = ad <= deltaQ ? ad * ad : deltaQ * (2 * ad - deltaQ);
     acc += twice >> accShift;
   }
-  return q_rescale_sat(acc, 2 * fracBits - accShift + 1, fracBits);
+  return q_rescale_sat_nonneg(acc, 2 * fracBits - accShift + 1, fracBits); // each term ≥ 0 (|d| > δ > 0 in the linear part)
 }
 
 /** dA[j] = clamp(ŷ[j] − y[j], −δ, δ), from q.F to q.G. */

@@ -1,7 +1,7 @@
 // L1 loss, L = Σ |ŷ − y|, and its gradient sign(ŷ − y) (0 at equality: the kink
 // convention, a flat side gives 0).
 
-import { ld, q_rescale_sat, st } from "./q";
+import { ld, q_rescale_sat, q_rescale_sat_nonneg, st } from "./q";
 
 /** L in q.F; each |ŷ − y| < 2^32, so n < 2^31 of them fit an i64; saturated to i32. */
 export function loss_l1(yHat: usize, y: usize, n: i32, fracBits: i32): i32 {
@@ -10,7 +10,7 @@ export function loss_l1(yHat: usize, y: usize, n: i32, fracBits: i32): i32 {
     const d = <i64>ld(yHat, j) - <i64>ld(y, j);
     acc += d < 0 ? -d : d;
   }
-  return q_rescale_sat(acc, fracBits, fracBits);
+  return q_rescale_sat_nonneg(acc, fracBits, fracBits); // a sum of magnitudes: acc ≥ 0
 }
 
 /** dA[j] = sign(ŷ[j] − y[j]) in q.G (1.0 = 2^G, G ≤ 30: fits). */

@@ -1,6 +1,6 @@
 // L2 loss, L = ½ Σ (y − ŷ)², and its gradient ∂L/∂ŷ = ŷ − y.
 
-import { q_rescale_sat, sat_i32 } from "./q";
+import { q_rescale_sat, q_rescale_sat_nonneg, sat_i32 } from "./q";
 
 /**
  * L in q.F for ŷ, y in q.F. Each difference saturates to i32, so its square is at
@@ -16,7 +16,7 @@ export function loss_l2(yHat: usize, y: usize, n: i32, fracBits: i32, accShift: 
     acc += (d * d) >> accShift;
     at += 4;
   } while (at < bytes);
-  return q_rescale_sat(acc, 2 * fracBits - accShift + 1, fracBits);
+  return q_rescale_sat_nonneg(acc, 2 * fracBits - accShift + 1, fracBits); // a sum of squares: acc ≥ 0
 }
 
 /** dA[j] = ŷ[j] − y[j], from q.F to q.G; exact where it fits, saturated where it does not. */

@@ -43,7 +43,7 @@ const FRAC_MASK_Q30: i64 = ONE_Q30 - 1;
 }
 
 /**
- * tanh(s·ax) in q.30, in [0, 2^30], for ax = |x| ≥ 0 in the caller's format.
+ * tanh(s·ax) in q.30, in [0, 2^30], for ax = |x| (a u32: |INT32_MIN| fits) in the caller's format.
  * The generator folds the argument scale s, the format and 1/h into
  * pos = (ax · posMul) >> posShift: the table position with 30 fraction bits.
  * limit: the smallest ax whose position reaches the last entry (or would overflow).
@@ -51,11 +51,12 @@ const FRAC_MASK_Q30: i64 = ONE_Q30 - 1;
  */
 // @ts-ignore: decorator
 @inline export function lut_tanh_q30(
-  table: usize, entries: i32, ax: i64, limit: i64, posMul: i64, posShift: i32, hThirdQ30: i64,
+  table: usize, entries: i32, ax: u32, limit: i64, posMul: i64, posShift: i32, hThirdQ30: i64,
 ): i64 {
-  if (ax >= limit) return <i64>ld(table, entries - 1);
+  // ax ≤ 2^31 never reaches a limit beyond 32 bits; otherwise the comparison is on 32 bits.
+  if (limit <= <i64>u32.MAX_VALUE && ax >= <u32>limit) return <i64>ld(table, entries - 1);
   // Below limit: pos < (entries − 1)·2^30, so i + 1 is an entry.
-  const pos = (ax * posMul) >> posShift;
+  const pos = (<i64>ax * posMul) >> posShift;
   const at = table + (<usize>(<i32>(pos >> 30)) << 2);
   const t = pos & FRAC_MASK_Q30;
   const p0 = <i64>load<i32>(at);

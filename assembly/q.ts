@@ -40,6 +40,21 @@
   return <i32>(x << shift);
 }
 
+/**
+ * q_rescale_sat for x ≥ 0 (sums of squares and magnitudes): rounding needs no sign
+ * term and only the upper bound can be crossed.
+ */
+// @ts-ignore: decorator
+@inline export function q_rescale_sat_nonneg(x: i64, from: i32, to: i32): i32 {
+  let r = x;
+  if (from > to) r = (x + (<i64>1 << (from - to - 1))) >> (from - to);
+  else if (from < to) {
+    if (x > (<i64>i32.MAX_VALUE >> (to - from))) return i32.MAX_VALUE;
+    r = x << (to - from);
+  }
+  return r > <i64>i32.MAX_VALUE ? i32.MAX_VALUE : <i32>r;
+}
+
 /** a·b for a in q.fa, b in q.fb, result in q.fr; rounded, saturated. fa + fb > fr. |a·b| ≤ 2^62. */
 // @ts-ignore: decorator
 @inline export function q_mul_round_sat(a: i32, fa: i32, b: i32, fb: i32, fr: i32): i32 {

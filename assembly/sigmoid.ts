@@ -16,7 +16,7 @@ import { ld, q_mul_round_sat, q_rescale_sat, round_shift_i64, st } from "./q";
   x: i32, fracBits: i32, table: usize, entries: i32, limit: i64, posMul: i64, posShift: i32, hThirdQ30: i64,
 ): i32 {
   const sign = x >> 31; // 0 or −1: (v ^ sign) − sign is v or −v
-  const ax = <i64><u32>((x ^ sign) - sign);
+  const ax = <u32>((x ^ sign) - sign);
   const th = <u32>lut_tanh_q30(table, entries, ax, limit, posMul, posShift, hThirdQ30);
   const half: u32 = 1 << 30;
   const v = half + ((th ^ sign) - sign); // 2^30 ± tanh, in [0, 2^31]: no wrap as a u32

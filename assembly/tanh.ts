@@ -14,7 +14,7 @@ import { ld, q_mul_round_sat, q_rescale_sat, round_shift_i64, sat_i32, st } from
   x: i32, fracBits: i32, table: usize, entries: i32, limit: i64, posMul: i64, posShift: i32, hThirdQ30: i64,
 ): i32 {
   const sign = x >> 31; // 0 or −1: (v ^ sign) − sign is v or −v
-  const ax = <i64><u32>((x ^ sign) - sign);
+  const ax = <u32>((x ^ sign) - sign);
   let y = <i32>lut_tanh_q30(table, entries, ax, limit, posMul, posShift, hThirdQ30);
   if (fracBits < 30) y = (y + (1 << (29 - fracBits))) >> (30 - fracBits);
   return (y ^ sign) - sign;

@@ -14,7 +14,7 @@
 import { fc, test } from "@fast-check/vitest";
 import { beforeAll, describe, expect } from "vitest";
 import { accShiftFor } from "../src/build/codegen.js";
-import { LUT_FRAC_BITS, lutIndexing, tanhTable } from "../src/build/lut.js";
+import { LUT_FRAC_BITS, expTable, lutIndexing, tanhTable } from "../src/build/lut.js";
 import { sigmoidMath } from "../src/check/lut_error.js";
 import { buildProbe, type ProbeExports } from "../src/run/probe.js";
 import { DEFAULT_LUT } from "../src/spec/spec.js";
@@ -89,6 +89,24 @@ function rescaleOracle(x: bigint, from: number, to: number): number {
 
 function mulOracle(a: number, b: number, fracBits: number): number {
   return rescaleOracle(BigInt(a) * BigInt(b), 2 * fracBits, fracBits);
+}
+
+/**
+ * exp_neg_q30's integer scheme as exp.ts states it, every rounding signed (the kernel
+ * drops the sign terms: its products are non-negative), the last shift by k rounded
+ * half away from zero. e^d in q.30 for d ≤ 0 in q.F.
+ */
+function expOracle(d: bigint, fracBits: number): number {
+  const mul = (a: bigint, b: bigint) => roundShift(a * b, 30);
+  const one = 1n << 30n;
+  const t = -d * 1549082005n;
+  const k = t >> BigInt(fracBits + 30);
+  if (k >= 31n) return 0;
+  const r = (t >> BigInt(fracBits)) & (one - 1n);
+  const x = mul(r & ((1n << 26n) - 1n), 744261118n);
+  const p = one - mul(x, one - mul(x, (1n << 29n) - mul(x, 178956971n - mul(x, 44739243n))));
+  const y = mul(BigInt(expTable()[Number(r >> 26n)]), p);
+  return Number(k === 0n ? y : roundShift(y, Number(k)));
 }
 
 /**
@@ -260,6 +278,15 @@ describe.each(FORMATS)("$name, default table", ({ fracBits: F }) => {
       expect(q, `${x}n from q.${from} to q.${to}`).toBe(rescaleOracle(x, from, to));
       expect([0, sign(x)]).toContain(sign(q));
     });
+
+    // The losses' non-negative sums drop the sign term and the lower bound (q_rescale_sat_nonneg).
+    test.prop([inContract], seeded(RUNS.scalar))("for x ≥ 0, the non-negative variant equals the BigInt oracle too", ([x, from, to]) => {
+      const magnitude = x < 0n ? -x : x;
+      fc.pre(magnitude < 1n << 63n);
+      const hi = Number(BigInt.asIntN(32, magnitude >> 32n));
+      const lo = Number(BigInt.asUintN(32, magnitude));
+      expect(probe.rescale_nonneg(hi, lo, from, to), `${magnitude}n from q.${from} to q.${to}`).toBe(rescaleOracle(magnitude, from, to));
+    });
   });
 
   describe("sigmoid and tanh", () => {
@@ -342,6 +369,10 @@ describe.each(FORMATS)("$name, default table", ({ fracBits: F }) => {
       if (d === 0n) expect(y).toBe(Q30);
       const exact = Math.exp(Number(d) / ONE) * Q30; // d/2^F is exact: |d| ≤ 2^32
       expect(Math.abs(y - exact), `e^(${Number(d) / ONE})`).toBeLessThanOrEqual(ERROR.expQ30Lsb);
+    });
+
+    test.prop([nonPositive], seeded(RUNS.scalar))("e^d is the scheme's integer definition exactly, every rounding signed (BigInt)", (d) => {
+      expect(probe.exp_neg(d), `e^(${d}n)`).toBe(expOracle(d, F));
     });
 
     const atLeastOne = fc.oneof(

@@ -30,8 +30,14 @@ export function lutIndexing(lut: LutConfig, fracBits: number, argScale: number):
   const rate = (argScale / h) * 2 ** (LUT_FRAC_BITS - fracBits);
   // |x| never exceeds 2^31 nor `limit`; keep |x|·posMul below 2^62.
   const maxAbs = Math.min(Number(rangeLimit), 2 ** 31);
-  const posShift = Math.max(0, Math.min(62, Math.floor(Math.log2(2 ** 62 / (maxAbs * rate)))));
-  const posMul = BigInt(Math.round(rate * 2 ** posShift));
+  let posShift = Math.max(0, Math.min(62, Math.floor(Math.log2(2 ** 62 / (maxAbs * rate)))));
+  let posMul = BigInt(Math.round(rate * 2 ** posShift));
+  // (|x|·2m) >> s = (|x|·m) >> (s − 1) exactly: dropping common factors of two changes no
+  // position, and at posShift 0 the kernel has one 64-bit shift fewer per value.
+  while (posShift > 0 && posMul % 2n === 0n) {
+    posMul /= 2n;
+    posShift--;
+  }
   const hThirdQ30 = BigInt(Math.round((h / 3) * 2 ** LUT_FRAC_BITS));
   // posMul is rounded, so a position can reach the last entry just below `range`:
   // the smallest |x| with (|x|·posMul) >> posShift ≥ (entries − 1)·2^30 reads it too,
