@@ -99,11 +99,6 @@ function finish(bytes: Uint8Array, input: CompileInput, target: Target): Uint8Ar
     module.setMemory(input.pages, input.pages, null, segments, false, false, "0");
     binaryen.setOptimizeLevel(TARGET_OPTIMIZE[target].optimize);
     binaryen.setShrinkLevel(TARGET_OPTIMIZE[target].shrink);
-    // A function with one caller is inlined there whatever its size (asc leaves a limit of
-    // 80 expressions in binaryen's settings): a call costs an interpreter far more than
-    // the function's loop (wasm3 sets up a frame, clears the locals and copies the
-    // callee's constants), and the module gets smaller.
-    binaryen.setOneCallerInlineMaxSize(-1);
     module.optimize();
     exportMemoryEnd(module, input.memoryEnd);
     if (!module.validate()) throw new CompileError("binaryen: the module does not validate");
