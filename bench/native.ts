@@ -1,5 +1,7 @@
 // The native baseline (native/qfirm_native.c): qfirm's fixed-point algorithm as plain
-// C, compiled at bench time by the system `cc -O3 -march=native` into the qfirm cache,
+// C, compiled at bench time by the system `cc -O3 -march=native` into the qfirm cache
+// (QFIRM_NATIVE_MARCH=x86-64-v3, say, for another target: -march=native on a core with
+// AVX-512 gives gcc 512-bit i64 lanes, which a wasm module cannot have),
 // run on a model file written here. Before its rates count, its params after two
 // passes over the rows must equal the module's bit for bit.
 
@@ -20,7 +22,7 @@ import type { Budget } from "./measure.js";
 import type { BenchModel } from "./models.js";
 
 const SOURCE = join(ROOT, "bench", "native", "qfirm_native.c");
-export const NATIVE_FLAGS = ["-O3", "-march=native"];
+export const NATIVE_FLAGS = ["-O3", `-march=${process.env.QFIRM_NATIVE_MARCH || "native"}`];
 const ACTIVATION_CODE: Record<Activation, number> = { sigmoid: 0, tanh: 1, relu: 2, linear: 3, softmax: 4 };
 const LOSS_CODE: Partial<Record<Model["loss"]["type"], number>> = { l2: 0, cross_entropy: 1 };
 
@@ -35,6 +37,8 @@ export interface NativeBaseline {
 
 /** Why there is no native baseline here (no cc), or undefined. */
 export function nativeUnavailable(): string | undefined {
+  const march = process.env.QFIRM_NATIVE_MARCH;
+  if (march && !/^[A-Za-z0-9_.+-]+$/.test(march)) return `QFIRM_NATIVE_MARCH="${march}" is not a -march name (e.g. native, x86-64-v3)`;
   return which("cc") ? undefined : "no C compiler (cc) on this machine";
 }
 
