@@ -342,9 +342,11 @@ export function step_is_fast(
 /**
  * A bound on max_k |v[k]|, at most twice it plus one and at most 2^31: 1 + the OR of
  * v ^ (v >> 31), which is v for v ≥ 0 and |v| − 1 for v < 0. Cheaper than the max
- * (no compare per element); step_is_fast only needs a bound.
+ * (no compare per element); step_is_fast only needs a bound. Inlined: two calls
+ * per step cost more than its loop's bytes.
  */
-function magnitude_bound(v: usize, n: i32): i64 {
+// @ts-ignore: decorator
+@inline function magnitude_bound(v: usize, n: i32): i64 {
   let bits = 0;
   const end = v + (<usize>n << 2);
   for (let at = v; at < end; at += 4) {
