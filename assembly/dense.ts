@@ -142,21 +142,23 @@ export function store_sum(z: usize, j: i32, sum: i64, fracBits: i32, accFrac: i3
     store_sum_folded(z, j + 0, s0, fracBits, accFrac);
     store_sum_folded(z, j + 1, s1, fracBits, accFrac);
     store_sum_folded(z, j + 2, s2, fracBits, accFrac);
-  } else if (wide4 < units) for (j = wide4; j < units; j++) dense_forward_unit(x, w, b, z, fanIn, units, j, fracBits, accShift);
+  } else if (wide4 < units) dense_forward_units(x, w, b, z, fanIn, units, wide4, fracBits, accShift);
 }
 
-/** z[j] alone: dense_forward_columns for one unit. */
-export function dense_forward_unit(
-  x: usize, w: usize, b: usize, z: usize, fanIn: i32, units: i32, j: i32, fracBits: i32, accShift: i32,
+/** z[j] for units j in [from, units), one at a time: one call for a layer's last units. */
+export function dense_forward_units(
+  x: usize, w: usize, b: usize, z: usize, fanIn: i32, units: i32, from: i32, fracBits: i32, accShift: i32,
 ): void {
   const accFrac = 2 * fracBits - accShift;
   const stride = <usize>units << 2;
-  let s = bias_in_acc(b, j, fracBits, accFrac);
-  let at = w + (<usize>j << 2);
-  // No skip of zero inputs here (their terms are 0): a branch per term costs the small layers more.
   const end = x + (<usize>fanIn << 2);
-  for (let xp = x; xp < end; xp += 4, at += stride) s += (<i64>load<i32>(xp) * <i64>load<i32>(at)) >> accShift;
-  store_sum(z, j, s, fracBits, accFrac);
+  for (let j = from; j < units; j++) {
+    let s = bias_in_acc(b, j, fracBits, accFrac);
+    let at = w + (<usize>j << 2);
+    // No skip of zero inputs here (their terms are 0): a branch per term costs the small layers more.
+    for (let xp = x; xp < end; xp += 4, at += stride) s += (<i64>load<i32>(xp) * <i64>load<i32>(at)) >> accShift;
+    store_sum(z, j, s, fracBits, accFrac);
+  }
 }
 
 /** z = b + x·w for every unit (dense_forward_columns from unit 0); inlined, so constant shapes fold. */
