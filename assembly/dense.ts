@@ -152,13 +152,20 @@ export function dense_forward_units(
   const accFrac = 2 * fracBits - accShift;
   const stride = <usize>units << 2;
   const end = x + (<usize>fanIn << 2);
-  for (let j = from; j < units; j++) {
+  // from < units and fanIn ≥ 1 (the caller; a spec has inputs ≥ 1): both loops test at their end.
+  let j = from;
+  do {
     let s = bias_in_acc(b, j, fracBits, accFrac);
     let at = w + (<usize>j << 2);
     // No skip of zero inputs here (their terms are 0): a branch per term costs the small layers more.
-    for (let xp = x; xp < end; xp += 4, at += stride) s += (<i64>load<i32>(xp) * <i64>load<i32>(at)) >> accShift;
+    let xp = x;
+    do {
+      s += (<i64>load<i32>(xp) * <i64>load<i32>(at)) >> accShift;
+      xp += 4;
+      at += stride;
+    } while (xp < end);
     store_sum(z, j, s, fracBits, accFrac);
-  }
+  } while (++j < units);
 }
 
 /** z = b + x·w for every unit (dense_forward_columns from unit 0); inlined, so constant shapes fold. */
@@ -351,10 +358,12 @@ export function step_is_fast(
 @inline function magnitude_bound(v: usize, n: i32): i64 {
   let bits = 0;
   const end = v + (<usize>n << 2);
-  for (let at = v; at < end; at += 4) {
+  let at = v;
+  do { // n ≥ 1 (fanIn or units): the loop tests at its end
     const e = load<i32>(at);
     bits |= e ^ (e >> 31);
-  }
+    at += 4;
+  } while (at < end);
   return <i64>bits + 1;
 }
 
@@ -633,13 +642,15 @@ export function step_pass1(
   let wp = w + column;
   let gp = gw + column;
   const end = x + (<usize>fanIn << 2);
-  for (let xp = x; xp < end; xp += 4) {
+  let xp = x;
+  do { // fanIn ≥ 1: the loop tests at its end
     const g = round_shift_i64(<i64>load<i32>(xp) * d, fracBits);
     if (keepGrads) store<i32>(gp, <i32>g);
     store<i32>(wp, clamp_i32(<i64>load<i32>(wp) - round_shift_i64(rate * g, gradFracBits)));
     wp += stride;
     gp += stride;
-  }
+    xp += 4;
+  } while (xp < end);
   // The bias: an input of 2^F, so g = dZ[j] exactly.
   if (keepGrads) store<i32>(gb + column, <i32>d);
   store<i32>(b + column, clamp_i32(<i64>load<i32>(b + column) - round_shift_i64(rate * d, gradFracBits)));
@@ -654,7 +665,8 @@ export function dense_backward_step_narrow(
     step_exact(x, dZ, w, b, gw, gb, tables, fanIn, units, fracBits, gradFracBits, lr, keepGrads);
     return;
   }
-  for (let j = 0; j < units; j++) step_unit(x, dZ, w, b, gw, gb, fanIn, units, j, fracBits, gradFracBits, lr, keepGrads);
+  let j = 0;
+  do step_unit(x, dZ, w, b, gw, gb, fanIn, units, j, fracBits, gradFracBits, lr, keepGrads); while (++j < units); // units ≥ 1
 }
 
 /**
