@@ -184,13 +184,22 @@ export function dense_backward_input(
   w: usize, dZ: usize, dX: usize, fanIn: i32, units: i32, fracBits: i32, gradFracBits: i32, accShift: i32,
 ): void {
   const accFrac = fracBits + gradFracBits - accShift;
+  const rowBytes = <usize>units << 2;
+  const end = dX + (<usize>fanIn << 2);
   let row = w;
-  for (let i = 0; i < fanIn; i++) {
+  let out = dX;
+  // fanIn ≥ 1 and units ≥ 1 (a spec's shapes): both loops test at their end.
+  do {
     let sum: i64 = 0;
-    for (let j = 0; j < units; j++) sum += (<i64>ld(row, j) * <i64>ld(dZ, j)) >> accShift;
-    store_sum_folded(dX, i, sum, gradFracBits, accFrac);
-    row += <usize>units << 2;
-  }
+    let j: usize = 0;
+    do {
+      sum += (<i64>load<i32>(row + j) * <i64>load<i32>(dZ + j)) >> accShift;
+      j += 4;
+    } while (j < rowBytes);
+    store_sum_folded(out, 0, sum, gradFracBits, accFrac);
+    row += rowBytes;
+    out += 4;
+  } while (out < end);
 }
 
 // ---- Guards hoisted to rows -------------------------------------------------------
