@@ -635,37 +635,44 @@ export function step_pass1(
   x: usize, dZ: usize, w: usize, b: usize, gw: usize, gb: usize, fanIn: i32, units: i32, j: i32,
   fracBits: i32, gradFracBits: i32, lr: i32, keepGrads: bool,
 ): void {
-  step_unit(x, dZ, w, b, gw, gb, fanIn, units, j, fracBits, gradFracBits, lr, keepGrads);
+  step_units(x, dZ, w, b, gw, gb, fanIn, units, j, fracBits, gradFracBits, lr, keepGrads);
 }
 
-/** step_pass1's body, inlined where it has one caller. */
+/**
+ * step_pass1's body for units [from, units), inlined where it has one caller. Walks the
+ * columns by byte offset with the shapes hoisted; units > from and fanIn ≥ 1 (a spec's
+ * shapes), so both loops test at their end.
+ */
 // @ts-ignore: decorator
-@inline function step_unit(
-  x: usize, dZ: usize, w: usize, b: usize, gw: usize, gb: usize, fanIn: i32, units: i32, j: i32,
+@inline function step_units(
+  x: usize, dZ: usize, w: usize, b: usize, gw: usize, gb: usize, fanIn: i32, units: i32, from: i32,
   fracBits: i32, gradFracBits: i32, lr: i32, keepGrads: bool,
 ): void {
-  const d = <i64>ld(dZ, j);
   const rate = <i64>lr;
   const stride = <usize>units << 2;
-  const column = <usize>j << 2;
-  let wp = w + column;
-  let gp = gw + column;
   const end = x + (<usize>fanIn << 2);
-  let xp = x;
-  do { // fanIn ≥ 1: the loop tests at its end
-    const g = round_shift_i64(<i64>load<i32>(xp) * d, fracBits);
-    if (keepGrads) store<i32>(gp, <i32>g);
-    store<i32>(wp, clamp_i32(<i64>load<i32>(wp) - round_shift_i64(rate * g, gradFracBits)));
-    wp += stride;
-    gp += stride;
-    xp += 4;
-  } while (xp < end);
-  // The bias: an input of 2^F, so g = dZ[j] exactly.
-  if (keepGrads) store<i32>(gb + column, <i32>d);
-  store<i32>(b + column, clamp_i32(<i64>load<i32>(b + column) - round_shift_i64(rate * d, gradFracBits)));
+  let column = <usize>from << 2;
+  do {
+    const d = <i64>load<i32>(dZ + column);
+    let wp = w + column;
+    let gp = gw + column;
+    let xp = x;
+    do {
+      const g = round_shift_i64(<i64>load<i32>(xp) * d, fracBits);
+      if (keepGrads) store<i32>(gp, <i32>g);
+      store<i32>(wp, clamp_i32(<i64>load<i32>(wp) - round_shift_i64(rate * g, gradFracBits)));
+      wp += stride;
+      gp += stride;
+      xp += 4;
+    } while (xp < end);
+    // The bias: an input of 2^F, so g = dZ[j] exactly.
+    if (keepGrads) store<i32>(gb + column, <i32>d);
+    store<i32>(b + column, clamp_i32(<i64>load<i32>(b + column) - round_shift_i64(rate * d, gradFracBits)));
+    column += 4;
+  } while (column < stride);
 }
 
-/** dense_backward_step one unit at a time (step_pass1): the smallest code, for layers of one or two units. */
+/** dense_backward_step one unit at a time (step_units): the smallest code, for layers of one or two units. */
 export function dense_backward_step_narrow(
   x: usize, dZ: usize, w: usize, b: usize, gw: usize, gb: usize, tables: usize,
   fanIn: i32, units: i32, fracBits: i32, gradFracBits: i32, lr: i32, keepGrads: bool,
@@ -674,8 +681,7 @@ export function dense_backward_step_narrow(
     step_exact(x, dZ, w, b, gw, gb, tables, fanIn, units, fracBits, gradFracBits, lr, keepGrads);
     return;
   }
-  let j = 0;
-  do step_unit(x, dZ, w, b, gw, gb, fanIn, units, j, fracBits, gradFracBits, lr, keepGrads); while (++j < units); // units ≥ 1
+  step_units(x, dZ, w, b, gw, gb, fanIn, units, 0, fracBits, gradFracBits, lr, keepGrads);
 }
 
 /**
