@@ -349,11 +349,16 @@ export function step_row_exact(
  * max_i |x[i]| (or 2^F if larger) decides for all. Once per call, not per row.
  */
 export function step_is_fast(
-  x: usize, dZ: usize, fanIn: i32, units: i32, fracBits: i32, gradFracBits: i32, lr: i32,
+  x: usize, dZ: usize, fanIn: i32, units: i32, fracBits: i32, gradFracBits: i32, lr: i32, xBounded: bool,
 ): bool {
-  let maxX = magnitude_bound(x, fanIn);
+  // xBounded: the caller knows |x[i]| ≤ 2^F (x is a sigmoid or tanh layer's output,
+  // written by forward in the same export call), so 2^F bounds max_i |x[i]| already.
   const one = <i64>1 << fracBits;
-  if (maxX < one) maxX = one;
+  let maxX = one;
+  if (!xBounded) {
+    maxX = magnitude_bound(x, fanIn);
+    if (maxX < one) maxX = one;
+  }
   return magnitude_is_fast(maxX, magnitude_bound(dZ, units), <i64>abs_u32(lr), fracBits, gradFracBits);
 }
 
@@ -675,9 +680,9 @@ export function step_pass1(
 /** dense_backward_step one unit at a time (step_units): the smallest code, for layers of one or two units. */
 export function dense_backward_step_narrow(
   x: usize, dZ: usize, w: usize, b: usize, gw: usize, gb: usize, tables: usize,
-  fanIn: i32, units: i32, fracBits: i32, gradFracBits: i32, lr: i32, keepGrads: bool,
+  fanIn: i32, units: i32, fracBits: i32, gradFracBits: i32, lr: i32, keepGrads: bool, xBounded: bool,
 ): void {
-  if (!step_is_fast(x, dZ, fanIn, units, fracBits, gradFracBits, lr)) {
+  if (!step_is_fast(x, dZ, fanIn, units, fracBits, gradFracBits, lr, xBounded)) {
     step_exact(x, dZ, w, b, gw, gb, tables, fanIn, units, fracBits, gradFracBits, lr, keepGrads);
     return;
   }
@@ -694,16 +699,17 @@ export function dense_backward_step_narrow(
  * tables: 20 bytes per unit of scratch (exact_row_scratch here; the SIMD twin's tables).
  * Inlined, so with the generator's constant shapes only the passes a layer needs remain:
  * eight units at a time, then four, then the last three, two or one; a layer of one
- * or two units calls dense_backward_step_narrow.
+ * or two units calls dense_backward_step_narrow. xBounded: the caller guarantees
+ * |x[i]| ≤ 2^F (step_is_fast then skips its pass over x; the results are the same).
  */
 // @ts-ignore: decorator
 @inline export function dense_backward_step(
   x: usize, dZ: usize, w: usize, b: usize, gw: usize, gb: usize, tables: usize,
-  fanIn: i32, units: i32, fracBits: i32, gradFracBits: i32, lr: i32, keepGrads: bool,
+  fanIn: i32, units: i32, fracBits: i32, gradFracBits: i32, lr: i32, keepGrads: bool, xBounded: bool = false,
 ): void {
   if (units < 3) {
-    dense_backward_step_narrow(x, dZ, w, b, gw, gb, tables, fanIn, units, fracBits, gradFracBits, lr, keepGrads);
-  } else if (!step_is_fast(x, dZ, fanIn, units, fracBits, gradFracBits, lr)) {
+    dense_backward_step_narrow(x, dZ, w, b, gw, gb, tables, fanIn, units, fracBits, gradFracBits, lr, keepGrads, xBounded);
+  } else if (!step_is_fast(x, dZ, fanIn, units, fracBits, gradFracBits, lr, xBounded)) {
     step_exact(x, dZ, w, b, gw, gb, tables, fanIn, units, fracBits, gradFracBits, lr, keepGrads);
   } else {
     let j = 0;
