@@ -142,21 +142,30 @@ export function store_sum(z: usize, j: i32, sum: i64, fracBits: i32, accFrac: i3
     store_sum_folded(z, j + 0, s0, fracBits, accFrac);
     store_sum_folded(z, j + 1, s1, fracBits, accFrac);
     store_sum_folded(z, j + 2, s2, fracBits, accFrac);
-  } else if (wide4 < units) for (j = wide4; j < units; j++) dense_forward_unit(x, w, b, z, fanIn, units, j, fracBits, accShift);
+  } else if (wide4 < units) dense_forward_units(x, w, b, z, fanIn, units, wide4, fracBits, accShift);
 }
 
-/** z[j] alone: dense_forward_columns for one unit. */
-export function dense_forward_unit(
-  x: usize, w: usize, b: usize, z: usize, fanIn: i32, units: i32, j: i32, fracBits: i32, accShift: i32,
+/** z[j] for units j in [from, units), one at a time: one call for a layer's last units. */
+export function dense_forward_units(
+  x: usize, w: usize, b: usize, z: usize, fanIn: i32, units: i32, from: i32, fracBits: i32, accShift: i32,
 ): void {
   const accFrac = 2 * fracBits - accShift;
   const stride = <usize>units << 2;
-  let s = bias_in_acc(b, j, fracBits, accFrac);
-  let at = w + (<usize>j << 2);
-  // No skip of zero inputs here (their terms are 0): a branch per term costs the small layers more.
   const end = x + (<usize>fanIn << 2);
-  for (let xp = x; xp < end; xp += 4, at += stride) s += (<i64>load<i32>(xp) * <i64>load<i32>(at)) >> accShift;
-  store_sum(z, j, s, fracBits, accFrac);
+  // from < units and fanIn ≥ 1 (the caller; a spec has inputs ≥ 1): both loops test at their end.
+  let j = from;
+  do {
+    let s = bias_in_acc(b, j, fracBits, accFrac);
+    let at = w + (<usize>j << 2);
+    // No skip of zero inputs here (their terms are 0): a branch per term costs the small layers more.
+    let xp = x;
+    do {
+      s += (<i64>load<i32>(xp) * <i64>load<i32>(at)) >> accShift;
+      xp += 4;
+      at += stride;
+    } while (xp < end);
+    store_sum(z, j, s, fracBits, accFrac);
+  } while (++j < units);
 }
 
 /** z = b + x·w for every unit (dense_forward_columns from unit 0); inlined, so constant shapes fold. */
@@ -175,13 +184,22 @@ export function dense_backward_input(
   w: usize, dZ: usize, dX: usize, fanIn: i32, units: i32, fracBits: i32, gradFracBits: i32, accShift: i32,
 ): void {
   const accFrac = fracBits + gradFracBits - accShift;
+  const rowBytes = <usize>units << 2;
+  const end = dX + (<usize>fanIn << 2);
   let row = w;
-  for (let i = 0; i < fanIn; i++) {
+  let out = dX;
+  // fanIn ≥ 1 and units ≥ 1 (a spec's shapes): both loops test at their end.
+  do {
     let sum: i64 = 0;
-    for (let j = 0; j < units; j++) sum += (<i64>ld(row, j) * <i64>ld(dZ, j)) >> accShift;
-    store_sum_folded(dX, i, sum, gradFracBits, accFrac);
-    row += <usize>units << 2;
-  }
+    let j: usize = 0;
+    do {
+      sum += (<i64>load<i32>(row + j) * <i64>load<i32>(dZ + j)) >> accShift;
+      j += 4;
+    } while (j < rowBytes);
+    store_sum_folded(out, 0, sum, gradFracBits, accFrac);
+    row += rowBytes;
+    out += 4;
+  } while (out < end);
 }
 
 // ---- Guards hoisted to rows -------------------------------------------------------
@@ -331,26 +349,35 @@ export function step_row_exact(
  * max_i |x[i]| (or 2^F if larger) decides for all. Once per call, not per row.
  */
 export function step_is_fast(
-  x: usize, dZ: usize, fanIn: i32, units: i32, fracBits: i32, gradFracBits: i32, lr: i32,
+  x: usize, dZ: usize, fanIn: i32, units: i32, fracBits: i32, gradFracBits: i32, lr: i32, xBounded: bool,
 ): bool {
-  let maxX = magnitude_bound(x, fanIn);
+  // xBounded: the caller knows |x[i]| ≤ 2^F (x is a sigmoid or tanh layer's output,
+  // written by forward in the same export call), so 2^F bounds max_i |x[i]| already.
   const one = <i64>1 << fracBits;
-  if (maxX < one) maxX = one;
+  let maxX = one;
+  if (!xBounded) {
+    maxX = magnitude_bound(x, fanIn);
+    if (maxX < one) maxX = one;
+  }
   return magnitude_is_fast(maxX, magnitude_bound(dZ, units), <i64>abs_u32(lr), fracBits, gradFracBits);
 }
 
 /**
  * A bound on max_k |v[k]|, at most twice it plus one and at most 2^31: 1 + the OR of
  * v ^ (v >> 31), which is v for v ≥ 0 and |v| − 1 for v < 0. Cheaper than the max
- * (no compare per element); step_is_fast only needs a bound.
+ * (no compare per element); step_is_fast only needs a bound. Inlined: two calls
+ * per step cost more than its loop's bytes.
  */
-function magnitude_bound(v: usize, n: i32): i64 {
+// @ts-ignore: decorator
+@inline function magnitude_bound(v: usize, n: i32): i64 {
   let bits = 0;
   const end = v + (<usize>n << 2);
-  for (let at = v; at < end; at += 4) {
+  let at = v;
+  do { // n ≥ 1 (fanIn or units): the loop tests at its end
     const e = load<i32>(at);
     bits |= e ^ (e >> 31);
-  }
+    at += 4;
+  } while (at < end);
   return <i64>bits + 1;
 }
 
@@ -613,44 +640,53 @@ export function step_pass1(
   x: usize, dZ: usize, w: usize, b: usize, gw: usize, gb: usize, fanIn: i32, units: i32, j: i32,
   fracBits: i32, gradFracBits: i32, lr: i32, keepGrads: bool,
 ): void {
-  step_unit(x, dZ, w, b, gw, gb, fanIn, units, j, fracBits, gradFracBits, lr, keepGrads);
+  step_units(x, dZ, w, b, gw, gb, fanIn, units, j, fracBits, gradFracBits, lr, keepGrads);
 }
 
-/** step_pass1's body, inlined where it has one caller. */
+/**
+ * step_pass1's body for units [from, units), inlined where it has one caller. Walks the
+ * columns by byte offset with the shapes hoisted; units > from and fanIn ≥ 1 (a spec's
+ * shapes), so both loops test at their end.
+ */
 // @ts-ignore: decorator
-@inline function step_unit(
-  x: usize, dZ: usize, w: usize, b: usize, gw: usize, gb: usize, fanIn: i32, units: i32, j: i32,
+@inline function step_units(
+  x: usize, dZ: usize, w: usize, b: usize, gw: usize, gb: usize, fanIn: i32, units: i32, from: i32,
   fracBits: i32, gradFracBits: i32, lr: i32, keepGrads: bool,
 ): void {
-  const d = <i64>ld(dZ, j);
   const rate = <i64>lr;
   const stride = <usize>units << 2;
-  const column = <usize>j << 2;
-  let wp = w + column;
-  let gp = gw + column;
   const end = x + (<usize>fanIn << 2);
-  for (let xp = x; xp < end; xp += 4) {
-    const g = round_shift_i64(<i64>load<i32>(xp) * d, fracBits);
-    if (keepGrads) store<i32>(gp, <i32>g);
-    store<i32>(wp, clamp_i32(<i64>load<i32>(wp) - round_shift_i64(rate * g, gradFracBits)));
-    wp += stride;
-    gp += stride;
-  }
-  // The bias: an input of 2^F, so g = dZ[j] exactly.
-  if (keepGrads) store<i32>(gb + column, <i32>d);
-  store<i32>(b + column, clamp_i32(<i64>load<i32>(b + column) - round_shift_i64(rate * d, gradFracBits)));
+  let column = <usize>from << 2;
+  do {
+    const d = <i64>load<i32>(dZ + column);
+    let wp = w + column;
+    let gp = gw + column;
+    let xp = x;
+    do {
+      const g = round_shift_i64(<i64>load<i32>(xp) * d, fracBits);
+      if (keepGrads) store<i32>(gp, <i32>g);
+      store<i32>(wp, clamp_i32(<i64>load<i32>(wp) - round_shift_i64(rate * g, gradFracBits)));
+      wp += stride;
+      gp += stride;
+      xp += 4;
+    } while (xp < end);
+    // The bias: an input of 2^F, so g = dZ[j] exactly.
+    if (keepGrads) store<i32>(gb + column, <i32>d);
+    store<i32>(b + column, clamp_i32(<i64>load<i32>(b + column) - round_shift_i64(rate * d, gradFracBits)));
+    column += 4;
+  } while (column < stride);
 }
 
-/** dense_backward_step one unit at a time (step_pass1): the smallest code, for layers of one or two units. */
+/** dense_backward_step one unit at a time (step_units): the smallest code, for layers of one or two units. */
 export function dense_backward_step_narrow(
   x: usize, dZ: usize, w: usize, b: usize, gw: usize, gb: usize, tables: usize,
-  fanIn: i32, units: i32, fracBits: i32, gradFracBits: i32, lr: i32, keepGrads: bool,
+  fanIn: i32, units: i32, fracBits: i32, gradFracBits: i32, lr: i32, keepGrads: bool, xBounded: bool,
 ): void {
-  if (!step_is_fast(x, dZ, fanIn, units, fracBits, gradFracBits, lr)) {
+  if (!step_is_fast(x, dZ, fanIn, units, fracBits, gradFracBits, lr, xBounded)) {
     step_exact(x, dZ, w, b, gw, gb, tables, fanIn, units, fracBits, gradFracBits, lr, keepGrads);
     return;
   }
-  for (let j = 0; j < units; j++) step_unit(x, dZ, w, b, gw, gb, fanIn, units, j, fracBits, gradFracBits, lr, keepGrads);
+  step_units(x, dZ, w, b, gw, gb, fanIn, units, 0, fracBits, gradFracBits, lr, keepGrads);
 }
 
 /**
@@ -663,16 +699,17 @@ export function dense_backward_step_narrow(
  * tables: 20 bytes per unit of scratch (exact_row_scratch here; the SIMD twin's tables).
  * Inlined, so with the generator's constant shapes only the passes a layer needs remain:
  * eight units at a time, then four, then the last three, two or one; a layer of one
- * or two units calls dense_backward_step_narrow.
+ * or two units calls dense_backward_step_narrow. xBounded: the caller guarantees
+ * |x[i]| ≤ 2^F (step_is_fast then skips its pass over x; the results are the same).
  */
 // @ts-ignore: decorator
 @inline export function dense_backward_step(
   x: usize, dZ: usize, w: usize, b: usize, gw: usize, gb: usize, tables: usize,
-  fanIn: i32, units: i32, fracBits: i32, gradFracBits: i32, lr: i32, keepGrads: bool,
+  fanIn: i32, units: i32, fracBits: i32, gradFracBits: i32, lr: i32, keepGrads: bool, xBounded: bool = false,
 ): void {
   if (units < 3) {
-    dense_backward_step_narrow(x, dZ, w, b, gw, gb, tables, fanIn, units, fracBits, gradFracBits, lr, keepGrads);
-  } else if (!step_is_fast(x, dZ, fanIn, units, fracBits, gradFracBits, lr)) {
+    dense_backward_step_narrow(x, dZ, w, b, gw, gb, tables, fanIn, units, fracBits, gradFracBits, lr, keepGrads, xBounded);
+  } else if (!step_is_fast(x, dZ, fanIn, units, fracBits, gradFracBits, lr, xBounded)) {
     step_exact(x, dZ, w, b, gw, gb, tables, fanIn, units, fracBits, gradFracBits, lr, keepGrads);
   } else {
     let j = 0;

@@ -249,7 +249,7 @@ function step_row_saturate(x: i32, dZ: usize, wRow: usize, wide: i32, fracBits: 
 // @ts-ignore: decorator
 @inline export function dense_backward_step(
   x: usize, dZ: usize, w: usize, b: usize, gw: usize, gb: usize, tables: usize,
-  fanIn: i32, units: i32, fracBits: i32, gradFracBits: i32, lr: i32, keepGrads: bool,
+  fanIn: i32, units: i32, fracBits: i32, gradFracBits: i32, lr: i32, keepGrads: bool, xBounded: bool = false, // checks per row: no use for xBounded
 ): void {
   const maxDZ = step_bias(dZ, b, gb, tables, units, fracBits, gradFracBits, lr, keepGrads);
   step_tables(dZ, tables, units, fracBits, gradFracBits, lr); // over step_bias's scalar table, which is not used here

@@ -28,3 +28,23 @@ export function loss_l2_backward(yHat: usize, y: usize, dA: usize, n: i32, fracB
     at += 4;
   } while (at < bytes);
 }
+
+/**
+ * loss_l2 and loss_l2_backward in one pass, for the fused per-sample steps (one call
+ * fewer): returns loss_l2(yHat, y, n, fracBits, accShift), writes loss_l2_backward's dA.
+ */
+export function loss_l2_with_backward(
+  yHat: usize, y: usize, dA: usize, n: i32, fracBits: i32, gradFracBits: i32, accShift: i32,
+): i32 {
+  let acc: i64 = 0;
+  const bytes = <usize>n << 2; // n ≥ 1: the loop tests at its end
+  let at: usize = 0;
+  do {
+    const diff = <i64>load<i32>(yHat + at) - <i64>load<i32>(y + at);
+    store<i32>(dA + at, q_rescale_sat(diff, fracBits, gradFracBits));
+    const d = <i64>sat_i32(diff);
+    acc += (d * d) >> accShift;
+    at += 4;
+  } while (at < bytes);
+  return q_rescale_sat_nonneg(acc, 2 * fracBits - accShift + 1, fracBits);
+}

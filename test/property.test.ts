@@ -584,9 +584,9 @@ describe.each(DENSE_FORMATS.flatMap((f) => (["mcu", "web"] as const).map((target
     };
     const read = (mem: Int32Array, at: number, n: number) => Array.from(mem.subarray(at / 4, at / 4 + n));
 
-    const checkStep = (l: Layer, keepGrads: boolean) => {
+    const checkStep = (l: Layer, keepGrads: boolean, xBounded = false) => {
         const mem = load(l);
-        probe.dense_backward_step(l.fanIn, l.units, l.lr, keepGrads ? 1 : 0);
+        probe.dense_backward_step(l.fanIn, l.units, l.lr, keepGrads ? 1 : 0, xBounded ? 1 : 0);
         const lr = BigInt(l.lr);
         const update = (g: number) => clamp(roundShift(lr * BigInt(g), G));
         const wantB = l.b.map((b, j) => clamp(BigInt(b) - BigInt(update(l.dZ[j]))));
@@ -621,6 +621,19 @@ describe.each(DENSE_FORMATS.flatMap((f) => (["mcu", "web"] as const).map((target
     test.prop([denseLayerNearCallBound(F, G), fc.boolean()], seeded(RUNS.vector))(
       "dense_backward_step is exact on both sides of its once-per-call bound, widths past 8, weights near saturation",
       checkStep,
+    );
+
+    // xBounded (inputs from sigmoid or tanh) takes 2^F as the bound on |x|: inputs at ±2^F,
+    // and dZ and lr past the once-per-call bound, still give the exact result.
+    const toUnit = (x: number) => Math.max(-(2 ** F), Math.min(2 ** F, x));
+    const bounded = (l: Layer, extremes: boolean[]): Layer => ({ ...l, x: l.x.map((x, i) => (extremes[i] ? (x < 0 ? -(2 ** F) : 2 ** F) : toUnit(x))) });
+    test.prop([layer, fc.array(fc.boolean(), { minLength: 12, maxLength: 12 }), fc.boolean()], seeded(RUNS.vector))(
+      "dense_backward_step with inputs within ±2^F (xBounded) is exact, inputs at ±2^F",
+      (l, extremes, keepGrads) => checkStep(bounded(l, extremes), keepGrads, true),
+    );
+    test.prop([denseLayerNearCallBound(F, G), fc.array(fc.boolean(), { minLength: 40, maxLength: 40 }), fc.boolean()], seeded(RUNS.vector))(
+      "dense_backward_step with inputs within ±2^F (xBounded) is exact near its once-per-call bound",
+      (l, extremes, keepGrads) => checkStep(bounded(l, extremes), keepGrads, true),
     );
 
     test.prop([layer], seeded(RUNS.vector))("dense_backward is gw = sat(gw + sat(round(x·dZ))), gb = sat(gb + dZ), exactly", (l) => {

@@ -100,6 +100,11 @@ interface LossCode {
    * where forward already computed part of the loss (softmax's Σ e^(z − max)).
    */
   ofForward?: { kernel: string; value(c: LossContext, target: string, fw: string): string };
+  /**
+   * The loss and its backward in one kernel call, for the fused per-sample steps: it
+   * writes what `backward` writes and returns what `value` returns.
+   */
+  withBackward?: { kernel: string; value(c: LossContext, target: string): string };
 }
 
 /** Per loss: its kernel file, the loss() call, and the backward call writing ∂L/∂ŷ (or ∂L/∂z). */
@@ -108,6 +113,10 @@ const LOSS_CODE: Record<LossType, LossCode> = {
     kernel: "loss_l2",
     value: ({ last }) => `loss_l2(${last.a}, target, ${last.n}, F, ${accShiftFor(last.n)})`,
     backward: ({ last }) => `loss_l2_backward(${last.a}, target, ${last.dA}, ${last.n}, F, G);`,
+    withBackward: {
+      kernel: "loss_l2_with_backward",
+      value: ({ last }, target) => `loss_l2_with_backward(${last.a}, ${target}, ${last.dA}, ${last.n}, F, G, ${accShiftFor(last.n)})`,
+    },
   },
   l1: {
     kernel: "loss_l1",
@@ -215,7 +224,8 @@ type GradientWrite =
 function gradientPlan(model: Model, code: ModelCode, write: GradientWrite): string[] {
   const last = model.layers.length - 1;
   const lowest = lowestTrainable(model);
-  const lines = [code.loss.backward(code.lossContext)];
+  // The fused steps' callers run the loss's backward with its value (stepLoss) where they can.
+  const lines = write !== "accumulate" && fusesLoss(code) ? [] : [code.loss.backward(code.lossContext)];
   for (let l = last; l >= lowest; l--) {
     const v = code.names(l);
     const activationBackward = ACTIVATION_CODE[model.layers[l].activation].backward(v);
@@ -228,7 +238,7 @@ function gradientPlan(model: Model, code: ModelCode, write: GradientWrite): stri
     if (t.gradWeight === null || t.gradBias === null) {
       if (write === "fused-lean" && isTrainable(model.layers[l])) {
         lines.push(
-          `dense_backward_step(${code.inputOf(l)}, ${v.dZ}, PARAMS + ${t.weight}, PARAMS + ${t.bias}, 0, 0, STEP_TABLES, ${fanIn}, ${v.n}, F, G, lr, false);`,
+          `dense_backward_step(${code.inputOf(l)}, ${v.dZ}, PARAMS + ${t.weight}, PARAMS + ${t.bias}, 0, 0, STEP_TABLES, ${fanIn}, ${v.n}, F, G, lr, false, ${boundedInput(model, l)});`,
         );
       }
       continue;
@@ -238,10 +248,19 @@ function gradientPlan(model: Model, code: ModelCode, write: GradientWrite): stri
     lines.push(
       write === "accumulate"
         ? `dense_backward(${code.inputOf(l)}, ${v.dZ}, ${gw}, ${gb}, ${fanIn}, ${v.n}, F, G);`
-        : `dense_backward_step(${code.inputOf(l)}, ${v.dZ}, PARAMS + ${t.weight}, PARAMS + ${t.bias}, ${gw}, ${gb}, STEP_TABLES, ${fanIn}, ${v.n}, F, G, lr, keepGrads);`,
+        : `dense_backward_step(${code.inputOf(l)}, ${v.dZ}, PARAMS + ${t.weight}, PARAMS + ${t.bias}, ${gw}, ${gb}, STEP_TABLES, ${fanIn}, ${v.n}, F, G, lr, keepGrads, ${boundedInput(model, l)});`,
     );
   }
   return lines;
+}
+
+/**
+ * Whether layer l's input is within ±2^F: the output of a sigmoid or tanh layer below
+ * it (the table activations never leave [−1, 1]), which forward writes in the same
+ * export call as the fused step reads it. dense_backward_step then skips bounding it.
+ */
+function boundedInput(model: Model, l: number): boolean {
+  return l > 0 && (model.layers[l - 1].activation === "sigmoid" || model.layers[l - 1].activation === "tanh");
 }
 
 /** A constant in [0, 1] as the kernels hold it: q1.31, an i64. */
@@ -356,6 +375,17 @@ function forwardThenLoss(code: ModelCode, input: string, target: string, lhs: st
   return `forward_from(${input});\n${indent}${lhs} loss_of(${target});`;
 }
 
+/** Whether the fused steps take the loss and its backward from one call (LossCode.withBackward). */
+function fusesLoss(code: ModelCode): boolean {
+  return code.loss.withBackward !== undefined && !code.forwardFeedsLoss;
+}
+
+/** forwardThenLoss before backward_step_from: with the loss's backward too where fusesLoss. */
+function forwardThenStepLoss(code: ModelCode, input: string, target: string, lhs: string, indent: string): string {
+  if (!fusesLoss(code)) return forwardThenLoss(code, input, target, lhs, indent);
+  return `forward_from(${input});\n${indent}${lhs} ${code.loss.withBackward!.value(code.lossContext, target)};`;
+}
+
 /** Plain SGD steps fused into backward (per-sample training); momentum and Adam step from the grads. */
 function fusesStep(model: Model): boolean {
   return model.optimizer.type === "sgd" && model.optimizer.momentum === 0;
@@ -385,7 +415,7 @@ function backward_step_from(input: usize, target: usize, lr: i32): void {
 }
 
 export function train_step(): i32 {
-  ${forwardThenLoss(code, "INPUT", "TARGET", "const before =", "  ")}
+  ${forwardThenStepLoss(code, "INPUT", "TARGET", "const before =", "  ")}
   backward_step_from(INPUT, TARGET, step_rate());
   return before;
 }
@@ -434,7 +464,7 @@ function backward_step_from(input: usize, target: usize, keepGrads: bool, lr: i3
 }
 
 export function train_step(): i32 {
-  ${forwardThenLoss(code, "INPUT", "TARGET", "const before =", "  ")}
+  ${forwardThenStepLoss(code, "INPUT", "TARGET", "const before =", "  ")}
   backward_step_from(INPUT, TARGET, true, step_rate());
   return before;
 }
@@ -484,7 +514,7 @@ export function train_samples(n: i32): i32 {
   for (let k = 0; k < count; k++) {
     const input = row_at(k);
     const target = input + TARGET_IN_ROW;
-    ${forwardThenLoss(code, "input", "target", "sum +=", "    ")}
+    ${model.training === "lean" || fusesStep(model) ? forwardThenStepLoss(code, "input", "target", "sum +=", "    ") : forwardThenLoss(code, "input", "target", "sum +=", "    ")}
     ${sampleStep}
   }
   return count == 0 ? 0 : <i32>div_round_i64(sum, count);
@@ -573,6 +603,7 @@ export function generateEntry(model: Model, target: Target = "mcu"): GeneratedEn
     }
     imports.add(loss.kernel, loss.kernel, `${loss.kernel}_backward`);
     if (forwardFeedsLoss) imports.add(loss.kernel, loss.ofForward!.kernel);
+    if (loss.withBackward && !forwardFeedsLoss && (model.training === "lean" || fusesStep(model))) imports.add(loss.kernel, loss.withBackward.kernel);
   }
 
   const forwardLines = model.layers.flatMap((layer, l) => {

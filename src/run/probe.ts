@@ -42,8 +42,8 @@ export interface ProbeExports {
   dense_backward_input(fanIn: number, units: number, accShift: number): void;
   /** dense_backward: the grads buffers (gw fanIn × units, gb units, q.G) += x·dZ, dZ. */
   dense_backward(fanIn: number, units: number): void;
-  /** dense_backward_step: w and b −= lr·(x·dZ, dZ); with keepGrads (1) the grads buffers get the gradients. */
-  dense_backward_step(fanIn: number, units: number, lr: number, keepGrads: number): void;
+  /** dense_backward_step: w and b −= lr·(x·dZ, dZ); with keepGrads (1) the grads buffers get the gradients; xBounded (1) promises |x| ≤ 2^F. */
+  dense_backward_step(fanIn: number, units: number, lr: number, keepGrads: number, xBounded: number): void;
   /** Byte offsets of the buffers the kernels read and write. */
   vector_ptr(): number;
   output_ptr(): number;
@@ -141,8 +141,8 @@ export function dense_backward_input(fanIn: i32, units: i32, accShift: i32): voi
 export function dense_backward(fanIn: i32, units: i32): void {
   dense.dense_backward(VECTOR, DZ, GRAD_WEIGHT, GRAD_BIAS, fanIn, units, F, G);
 }
-export function dense_backward_step(fanIn: i32, units: i32, lr: i32, keepGrads: i32): void {
-  dense.dense_backward_step(VECTOR, DZ, WEIGHT, BIAS, GRAD_WEIGHT, GRAD_BIAS, TABLES, fanIn, units, F, G, lr, keepGrads != 0);
+export function dense_backward_step(fanIn: i32, units: i32, lr: i32, keepGrads: i32, xBounded: i32): void {
+  dense.dense_backward_step(VECTOR, DZ, WEIGHT, BIAS, GRAD_WEIGHT, GRAD_BIAS, TABLES, fanIn, units, F, G, lr, keepGrads != 0, xBounded != 0);
 }
 export function dz_ptr(): usize { return DZ; }
 export function grad_weight_ptr(): usize { return GRAD_WEIGHT; }
