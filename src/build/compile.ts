@@ -99,6 +99,11 @@ function finish(bytes: Uint8Array, input: CompileInput, target: Target): Uint8Ar
     module.setMemory(input.pages, input.pages, null, segments, false, false, "0");
     binaryen.setOptimizeLevel(TARGET_OPTIMIZE[target].optimize);
     binaryen.setShrinkLevel(TARGET_OPTIMIZE[target].shrink);
+    // A function with one caller is inlined there up to 300 expressions (asc leaves 80):
+    // a wasm3 call costs a Cortex-M ~150 instructions, and the documented example then
+    // fits in 4 KiB. Unlimited, train_samples's frame outgrew WAMR classic's 2 KiB
+    // operand stack (test/host.test.ts).
+    binaryen.setOneCallerInlineMaxSize(300);
     module.optimize();
     exportMemoryEnd(module, input.memoryEnd);
     if (!module.validate()) throw new CompileError("binaryen: the module does not validate");
