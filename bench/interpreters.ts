@@ -30,10 +30,16 @@ export async function interpreters(): Promise<Interpreter[] | string> {
   return found;
 }
 
+/** The generator and compiler a module is baked with: this checkout's, or another revision's (revisions.ts). */
+export interface Generator {
+  generateEntry: typeof generateEntry;
+  compileModule: typeof compileModule;
+}
+
 /** The --target mcu module of the bench model with its rows already in the batch buffer; written to `dir`. */
-export async function bakedModule(bench: BenchModel, dir: string): Promise<string> {
-  const entry = generateEntry(bench.model, "mcu");
-  const wasm = await compileModule({
+export async function bakedModule(bench: BenchModel, dir: string, generator: Generator = { generateEntry, compileModule }): Promise<string> {
+  const entry = generator.generateEntry(bench.model, "mcu");
+  const wasm = await generator.compileModule({
     source: entry.source,
     segments: [...entry.segments, { offset: entry.layout.batch, words: quantizeRows(bench.data, bench.model) }],
     memoryEnd: entry.layout.end,

@@ -24,6 +24,13 @@ const INT32_MAX = 2 ** 31 - 1;
 const INT32_MIN = -(2 ** 31);
 const Q30 = 2 ** 30;
 
+/** ±(a magnitude within 3 of ⌊scale⌋), clamped to [min, INT32_MAX]: inputs at a kernel's bound. */
+const nearMagnitude = (scale: number, min: number) =>
+  fc.tuple(fc.integer({ min: -3, max: 3 }), fc.boolean()).map(([d, negative]) => {
+    const x = Math.max(min, Math.min(INT32_MAX, Math.floor(scale) + d));
+    return negative ? -x : x;
+  });
+
 /** The base seed; each property gets its own, in declaration order, so the file replays exactly. */
 const SEED = Number(process.env.QFIRM_PROPERTY_SEED ?? 0x51f0_0d);
 let propertyCount = 0;
@@ -514,11 +521,7 @@ const denseLayerNearCallBound = (F: number, G: number) =>
         const gBound = (1n << BigInt(31 + F)) / BigInt(maxDZ);
         const uBound = ((1n << BigInt(31 + F + G)) / BigInt(Math.abs(lr) || 1)) / BigInt(maxDZ);
         const limit = Math.min(INT32_MAX, Number(gBound < uBound ? gBound : uBound));
-        const near = (scale: number) =>
-          fc.tuple(fc.integer({ min: -3, max: 3 }), fc.boolean()).map(([d, negative]) => {
-            const x = Math.max(0, Math.min(INT32_MAX, Math.floor(scale) + d));
-            return negative ? -x : x;
-          });
+        const near = (scale: number) => nearMagnitude(scale, 0);
         const x = fc.oneof(near(limit), near(limit / 2), near(limit / 4), fc.integer({ min: -limit, max: limit }), fc.constant(0));
         const w = fc.oneof(fc.integer({ min: INT32_MIN, max: INT32_MIN + 2 ** 20 }), fc.integer({ min: INT32_MAX - 2 ** 20, max: INT32_MAX }), anyI32(F));
         return fc.record({
@@ -534,12 +537,7 @@ const denseLayerNearCallBound = (F: number, G: number) =>
 
 const denseLayer = (F: number, G: number) => {
   const i32 = anyI32(F);
-  const nearBound = (scale: bigint) =>
-    fc.tuple(fc.integer({ min: -3, max: 3 }), fc.boolean()).map(([d, negative]) => {
-      const x = Number(scale) + d;
-      const clamped = Math.max(1, Math.min(INT32_MAX, x));
-      return negative ? -clamped : clamped;
-    });
+  const nearBound = (scale: bigint) => nearMagnitude(Number(scale), 1);
   return fc
     .record({ fanIn: fc.integer({ min: 1, max: 12 }), units: fc.integer({ min: 1, max: 19 }), lr: fc.oneof(i32, fc.constantFrom(0, 1, -1, INT32_MIN, INT32_MAX, 2 ** F)) })
     .chain(({ fanIn, units, lr }) =>
