@@ -24,6 +24,17 @@ const INT32_MAX = 2 ** 31 - 1;
 const INT32_MIN = -(2 ** 31);
 const Q30 = 2 ** 30;
 
+/** A dense layer's buffers for the kernels: inputs drawn from x, params and grads from w. */
+const layerCase = (fanIn: number, units: number, lr: number, dZ: number[], x: fc.Arbitrary<number>, w: fc.Arbitrary<number>) =>
+  fc.record({
+    fanIn: fc.constant(fanIn), units: fc.constant(units), lr: fc.constant(lr), dZ: fc.constant(dZ),
+    x: fc.array(x, { minLength: fanIn, maxLength: fanIn }),
+    w: fc.array(w, { minLength: fanIn * units, maxLength: fanIn * units }),
+    b: fc.array(w, { minLength: units, maxLength: units }),
+    gw: fc.array(w, { minLength: fanIn * units, maxLength: fanIn * units }),
+    gb: fc.array(w, { minLength: units, maxLength: units }),
+  });
+
 /** ±(a magnitude within 3 of ⌊scale⌋), clamped to [min, INT32_MAX]: inputs at a kernel's bound. */
 const nearMagnitude = (scale: number, min: number) =>
   fc.tuple(fc.integer({ min: -3, max: 3 }), fc.boolean()).map(([d, negative]) => {
@@ -524,14 +535,7 @@ const denseLayerNearCallBound = (F: number, G: number) =>
         const near = (scale: number) => nearMagnitude(scale, 0);
         const x = fc.oneof(near(limit), near(limit / 2), near(limit / 4), fc.integer({ min: -limit, max: limit }), fc.constant(0));
         const w = fc.oneof(fc.integer({ min: INT32_MIN, max: INT32_MIN + 2 ** 20 }), fc.integer({ min: INT32_MAX - 2 ** 20, max: INT32_MAX }), anyI32(F));
-        return fc.record({
-          fanIn: fc.constant(fanIn), units: fc.constant(units), lr: fc.constant(lr), dZ: fc.constant(dZ),
-          x: fc.array(x, { minLength: fanIn, maxLength: fanIn }),
-          w: fc.array(w, { minLength: fanIn * units, maxLength: fanIn * units }),
-          b: fc.array(w, { minLength: units, maxLength: units }),
-          gw: fc.array(w, { minLength: fanIn * units, maxLength: fanIn * units }),
-          gb: fc.array(w, { minLength: units, maxLength: units }),
-        });
+        return layerCase(fanIn, units, lr, dZ, x, w);
       }),
     );
 
@@ -549,14 +553,7 @@ const denseLayer = (F: number, G: number) => {
           const uBound = lr === 0 ? gBound : ((1n << BigInt(31 + F + G)) / BigInt(Math.abs(lr))) / BigInt(maxDZ);
           const x = fc.oneof(i32, nearBound(gBound), nearBound(uBound), fc.constant(0));
           const w = fc.oneof(i32, fc.integer({ min: INT32_MIN, max: INT32_MIN + 2 ** 28 }), fc.integer({ min: INT32_MAX - 2 ** 28, max: INT32_MAX }));
-          return fc.record({
-            fanIn: fc.constant(fanIn), units: fc.constant(units), lr: fc.constant(lr), dZ: fc.constant(dZ),
-            x: fc.array(x, { minLength: fanIn, maxLength: fanIn }),
-            w: fc.array(w, { minLength: fanIn * units, maxLength: fanIn * units }),
-            b: fc.array(w, { minLength: units, maxLength: units }),
-            gw: fc.array(w, { minLength: fanIn * units, maxLength: fanIn * units }),
-            gb: fc.array(w, { minLength: units, maxLength: units }),
-          });
+          return layerCase(fanIn, units, lr, dZ, x, w);
         }),
     );
 };
