@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { FORMAT_PACKAGES } from "../src/import/library.js";
 import { DATASET_PACKAGES } from "../src/train/datasets.js";
 import { expectOneLineFailure, ROOT, runQfirm } from "./support/cli.js";
 
@@ -56,16 +57,16 @@ function packagesImported(text: string): string[] {
 }
 
 describe("dependencies", () => {
-  it("are exactly the packages src/ loads at run time", async () => {
+  it("are exactly the packages src/ loads at run time, beside the format readers' optional ones", async () => {
     const used = new Set<string>();
     for (const file of await sourceFiles(join(ROOT, "src"))) {
       for (const name of packagesImported(await readFile(file, "utf8"))) used.add(name);
     }
-    expect([...used].sort()).toEqual(Object.keys(pkg.dependencies).sort());
+    expect([...used].sort()).toEqual([...Object.keys(pkg.dependencies), ...Object.keys(FORMAT_PACKAGES)].sort());
   });
 
-  it("leave out the data sets: optional peers, installed for the project's own tests only", () => {
-    for (const [dataset, wanted] of Object.entries(DATASET_PACKAGES)) {
+  it("leave out the data sets and the format readers: optional peers, installed for the project's own tests only", () => {
+    for (const [dataset, wanted] of [...Object.entries(DATASET_PACKAGES), ...Object.entries(FORMAT_PACKAGES)]) {
       const [name, version] = [wanted.slice(0, wanted.lastIndexOf("@")), wanted.slice(wanted.lastIndexOf("@") + 1)];
       expect(pkg.dependencies[name], dataset).toBeUndefined();
       expect(pkg.peerDependencies?.[name], dataset).toBe(`^${version}`);
@@ -99,6 +100,19 @@ describe("without a data set's package", () => {
     await writeFile(spec, JSON.stringify({ name: "xor", inputs: 2, layers: [{ units: 2, activation: "tanh" }, { units: 1, activation: "sigmoid" }], init: { seed: 1 } }));
     const train = await runQfirm(["train", spec, "--data", rows, "--holdout", "0", "--epochs", "1"], { env: hidden });
     expect(train.code, train.stderr).toBe(0);
+  }, TEST_TIMEOUT_MS);
+});
+
+describe("without a format reader's package", () => {
+  const HIDE_ESM = join(ROOT, "test", "support", "hide-esm.mjs");
+  const hidden = { NODE_OPTIONS: `--import ${HIDE_ESM}`, QFIRM_HIDE_PACKAGES: Object.keys(FORMAT_PACKAGES).join(",") };
+
+  it("export to ONNX says in one line what to install; build never loads the readers", async () => {
+    const out = join(tmp, "onnx-out");
+    const exported = await runQfirm(["export", "examples/iris.json", "--to", "onnx", "--out", out], { env: hidden });
+    expect(expectOneLineFailure(exported)).toBe(`qfirm: reading and writing ONNX needs the package protobufjs, which is not installed; run: npm install ${FORMAT_PACKAGES.protobufjs}`);
+    const built = await runQfirm(["build", "examples/iris.json", "--out", join(tmp, "iris-fw")], { env: hidden });
+    expect(built.code, built.stderr).toBe(0);
   }, TEST_TIMEOUT_MS);
 });
 

@@ -11,6 +11,7 @@ import { ToolchainError } from "../mcu/exec.js";
 import { QRangeError } from "../spec/format.js";
 import { SpecError } from "../spec/spec.js";
 import { DatasetMissingError } from "../train/datasets.js";
+import { PackageMissingError } from "../import/library.js";
 import { registerBuild } from "./build.js";
 import { registerCheck } from "./check.js";
 import { registerEmulate } from "./emulate.js";
@@ -53,7 +54,7 @@ export function program(): Command {
 
 /** One line for the errors a user can cause (a file-system one included); anything else is a bug and keeps its stack. */
 function userMessage(error: unknown): string | undefined {
-  if (error instanceof SpecError || error instanceof QRangeError || error instanceof UsageError || error instanceof DatasetMissingError ||
+  if (error instanceof SpecError || error instanceof QRangeError || error instanceof UsageError || error instanceof DatasetMissingError || error instanceof PackageMissingError ||
     error instanceof ToolchainError) {
     return error.message.split("\n")[0];
   }

@@ -13,6 +13,7 @@
 import { readFile } from "node:fs/promises";
 import { configLayers, kerasSteps, trainingRecord, type KerasLayer } from "./keras_config.js";
 import { ImportError, tensor, type NamedTensor, type ReadModel } from "./steps.js";
+import { formatLibrary } from "./library.js";
 
 type Json = Record<string, unknown>;
 type H5 = typeof import("jsfive");
@@ -21,7 +22,7 @@ type H5Group = InstanceType<H5["Group"]>;
 let jsfive: H5 | undefined;
 
 async function openH5(bytes: Uint8Array, where: string): Promise<H5Group> {
-  jsfive ??= await import("jsfive");
+  jsfive ??= await formatLibrary<H5>("jsfive", "reading HDF5 (Keras .h5 and .keras)");
   const HDF5_SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
   if (bytes.length < 8 || !HDF5_SIGNATURE.every((b, k) => bytes[k] === b)) {
     throw new ImportError(`${where}: not an HDF5 file (no HDF5 signature)`);
@@ -147,7 +148,7 @@ function isZip(bytes: Uint8Array): boolean {
 }
 
 async function readKeras3(path: string, bytes: Uint8Array): Promise<ReadModel> {
-  const { unzipSync } = await import("fflate");
+  const { unzipSync } = await formatLibrary<typeof import("fflate")>("fflate", "reading a Keras 3 .keras file");
   let files: Record<string, Uint8Array>;
   try {
     files = unzipSync(bytes, { filter: (f) => f.name === "config.json" || f.name === "model.weights.h5" });

@@ -3,6 +3,7 @@
 // it at run time, only when an ONNX file is imported or exported.
 
 import type { Type } from "protobufjs";
+import { formatLibrary } from "./library.js";
 
 export const ONNX_PROTO = `
 syntax = "proto3";
@@ -122,7 +123,7 @@ let modelType: Type | undefined;
 /** onnx.ModelProto, parsed once. */
 export async function onnxModelType(): Promise<Type> {
   if (!modelType) {
-    const protobuf = (await import("protobufjs")).default;
+    const protobuf = (await formatLibrary<{ default: typeof import("protobufjs") }>("protobufjs", "reading and writing ONNX")).default;
     modelType = protobuf.parse(ONNX_PROTO, { keepCase: true }).root.lookupType("onnx.ModelProto");
   }
   return modelType;

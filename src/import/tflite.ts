@@ -15,6 +15,7 @@
 
 import type { ByteBuffer } from "flatbuffers";
 import { halfToNumber, ImportError, plural, tensor, transposed, type NamedTensor, type ReadModel, type Step } from "./steps.js";
+import { formatLibrary } from "./library.js";
 
 // schema.fbs field ids
 const MODEL = { version: 0, operatorCodes: 1, subgraphs: 2, description: 3, buffers: 4 };
@@ -195,7 +196,7 @@ function realValues(t: TfliteTensor, path: string): NamedTensor {
 }
 
 export async function readTflite(path: string, bytes: Uint8Array): Promise<ReadModel> {
-  const { ByteBuffer } = await import("flatbuffers");
+  const { ByteBuffer } = await formatLibrary<typeof import("flatbuffers")>("flatbuffers", "reading TFLite");
   if (bytes.length < 8 || new TextDecoder().decode(bytes.subarray(4, 8)) !== "TFL3") {
     throw new ImportError(`${path}: not a TFLite file (no "TFL3" identifier)`);
   }
