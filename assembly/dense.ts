@@ -71,6 +71,7 @@ export function store_sum(z: usize, j: i32, sum: i64, fracBits: i32, accFrac: i3
 ): void {
   const accFrac = 2 * fracBits - accShift;
   const stride = <usize>units << 2;
+  const xEnd = x + (<usize>fanIn << 2); // fanIn ≥ 1 (a spec's shapes): the row loops test at their end
   // Eight units a pass, then four, then one at a time: each pass reads x once.
   const wide8 = from + ((units - from) & ~7);
   const wide4 = from + ((units - from) & ~3);
@@ -85,18 +86,22 @@ export function store_sum(z: usize, j: i32, sum: i64, fracBits: i32, accFrac: i3
     let s6 = bias_in_acc(b, j + 6, fracBits, accFrac);
     let s7 = bias_in_acc(b, j + 7, fracBits, accFrac);
     let row = w + (<usize>j << 2);
-    for (let i = 0; i < fanIn; i++, row += stride) {
-      const xi = <i64>ld(x, i);
-      if (xi == 0) continue;
-      s0 += (xi * <i64>load<i32>(row, 0)) >> accShift;
-      s1 += (xi * <i64>load<i32>(row, 4)) >> accShift;
-      s2 += (xi * <i64>load<i32>(row, 8)) >> accShift;
-      s3 += (xi * <i64>load<i32>(row, 12)) >> accShift;
-      s4 += (xi * <i64>load<i32>(row, 16)) >> accShift;
-      s5 += (xi * <i64>load<i32>(row, 20)) >> accShift;
-      s6 += (xi * <i64>load<i32>(row, 24)) >> accShift;
-      s7 += (xi * <i64>load<i32>(row, 28)) >> accShift;
-    }
+    let xp = x;
+    do {
+      const xi = <i64>load<i32>(xp);
+      if (xi != 0) {
+        s0 += (xi * <i64>load<i32>(row, 0)) >> accShift;
+        s1 += (xi * <i64>load<i32>(row, 4)) >> accShift;
+        s2 += (xi * <i64>load<i32>(row, 8)) >> accShift;
+        s3 += (xi * <i64>load<i32>(row, 12)) >> accShift;
+        s4 += (xi * <i64>load<i32>(row, 16)) >> accShift;
+        s5 += (xi * <i64>load<i32>(row, 20)) >> accShift;
+        s6 += (xi * <i64>load<i32>(row, 24)) >> accShift;
+        s7 += (xi * <i64>load<i32>(row, 28)) >> accShift;
+      }
+      row += stride;
+      xp += 4;
+    } while (xp < xEnd);
     store_sum_folded(z, j + 0, s0, fracBits, accFrac);
     store_sum_folded(z, j + 1, s1, fracBits, accFrac);
     store_sum_folded(z, j + 2, s2, fracBits, accFrac);
@@ -113,14 +118,18 @@ export function store_sum(z: usize, j: i32, sum: i64, fracBits: i32, accFrac: i3
     let s2 = bias_in_acc(b, j + 2, fracBits, accFrac);
     let s3 = bias_in_acc(b, j + 3, fracBits, accFrac);
     let row = w + (<usize>j << 2);
-    for (let i = 0; i < fanIn; i++, row += stride) {
-      const xi = <i64>ld(x, i);
-      if (xi == 0) continue;
-      s0 += (xi * <i64>load<i32>(row, 0)) >> accShift;
-      s1 += (xi * <i64>load<i32>(row, 4)) >> accShift;
-      s2 += (xi * <i64>load<i32>(row, 8)) >> accShift;
-      s3 += (xi * <i64>load<i32>(row, 12)) >> accShift;
-    }
+    let xp = x;
+    do {
+      const xi = <i64>load<i32>(xp);
+      if (xi != 0) {
+        s0 += (xi * <i64>load<i32>(row, 0)) >> accShift;
+        s1 += (xi * <i64>load<i32>(row, 4)) >> accShift;
+        s2 += (xi * <i64>load<i32>(row, 8)) >> accShift;
+        s3 += (xi * <i64>load<i32>(row, 12)) >> accShift;
+      }
+      row += stride;
+      xp += 4;
+    } while (xp < xEnd);
     store_sum_folded(z, j + 0, s0, fracBits, accFrac);
     store_sum_folded(z, j + 1, s1, fracBits, accFrac);
     store_sum_folded(z, j + 2, s2, fracBits, accFrac);
@@ -133,12 +142,15 @@ export function store_sum(z: usize, j: i32, sum: i64, fracBits: i32, accFrac: i3
     let s1 = bias_in_acc(b, j + 1, fracBits, accFrac);
     let s2 = bias_in_acc(b, j + 2, fracBits, accFrac);
     let row = w + (<usize>j << 2);
-    for (let i = 0; i < fanIn; i++, row += stride) {
-      const xi = <i64>ld(x, i);
+    let xp = x;
+    do {
+      const xi = <i64>load<i32>(xp);
       s0 += (xi * <i64>load<i32>(row, 0)) >> accShift;
       s1 += (xi * <i64>load<i32>(row, 4)) >> accShift;
       s2 += (xi * <i64>load<i32>(row, 8)) >> accShift;
-    }
+      row += stride;
+      xp += 4;
+    } while (xp < xEnd);
     store_sum_folded(z, j + 0, s0, fracBits, accFrac);
     store_sum_folded(z, j + 1, s1, fracBits, accFrac);
     store_sum_folded(z, j + 2, s2, fracBits, accFrac);
@@ -185,17 +197,26 @@ export function dense_backward_input(
 ): void {
   const accFrac = fracBits + gradFracBits - accShift;
   const rowBytes = <usize>units << 2;
+  const blockBytes = rowBytes & ~15; // units in fours, then the last one to three
+  const rest = units & 3;
   const end = dX + (<usize>fanIn << 2);
   let row = w;
   let out = dX;
-  // fanIn ≥ 1 and units ≥ 1 (a spec's shapes): both loops test at their end.
+  // fanIn ≥ 1 (a spec's shapes): the row loop tests at its end. Addition is exact
+  // (the bound above), so summing four terms a pass changes no result.
   do {
     let sum: i64 = 0;
     let j: usize = 0;
-    do {
+    if (blockBytes != 0) do {
       sum += (<i64>load<i32>(row + j) * <i64>load<i32>(dZ + j)) >> accShift;
-      j += 4;
-    } while (j < rowBytes);
+      sum += (<i64>load<i32>(row + j, 4) * <i64>load<i32>(dZ + j, 4)) >> accShift;
+      sum += (<i64>load<i32>(row + j, 8) * <i64>load<i32>(dZ + j, 8)) >> accShift;
+      sum += (<i64>load<i32>(row + j, 12) * <i64>load<i32>(dZ + j, 12)) >> accShift;
+      j += 16;
+    } while (j < blockBytes);
+    if (rest > 0) sum += (<i64>load<i32>(row + j) * <i64>load<i32>(dZ + j)) >> accShift;
+    if (rest > 1) sum += (<i64>load<i32>(row + j, 4) * <i64>load<i32>(dZ + j, 4)) >> accShift;
+    if (rest > 2) sum += (<i64>load<i32>(row + j, 8) * <i64>load<i32>(dZ + j, 8)) >> accShift;
     store_sum_folded(out, 0, sum, gradFracBits, accFrac);
     row += rowBytes;
     out += 4;
@@ -347,19 +368,28 @@ export function step_row_exact(
  * Whether every row of a dense_backward_step call is within row_is_fast, the bias's
  * included (a row of input exactly 1, 2^F): the bound grows with |x|, so a bound on
  * max_i |x[i]| (or 2^F if larger) decides for all. Once per call, not per row.
+ * unrolled: magnitude_bound four elements a pass (faster, more bytes).
  */
-export function step_is_fast(
-  x: usize, dZ: usize, fanIn: i32, units: i32, fracBits: i32, gradFracBits: i32, lr: i32, xBounded: bool,
+// @ts-ignore: decorator
+@inline function fast_bound(
+  x: usize, dZ: usize, fanIn: i32, units: i32, fracBits: i32, gradFracBits: i32, lr: i32, xBounded: bool, unrolled: bool,
 ): bool {
   // xBounded: the caller knows |x[i]| ≤ 2^F (x is a sigmoid or tanh layer's output,
   // written by forward in the same export call), so 2^F bounds max_i |x[i]| already.
   const one = <i64>1 << fracBits;
   let maxX = one;
   if (!xBounded) {
-    maxX = magnitude_bound(x, fanIn);
+    maxX = magnitude_bound(x, fanIn, unrolled);
     if (maxX < one) maxX = one;
   }
-  return magnitude_is_fast(maxX, magnitude_bound(dZ, units), <i64>abs_u32(lr), fracBits, gradFracBits);
+  return magnitude_is_fast(maxX, magnitude_bound(dZ, units, unrolled), <i64>abs_u32(lr), fracBits, gradFracBits);
+}
+
+/** fast_bound as a call: the narrow layers' step, where code size counts more than a call. */
+export function step_is_fast(
+  x: usize, dZ: usize, fanIn: i32, units: i32, fracBits: i32, gradFracBits: i32, lr: i32, xBounded: bool,
+): bool {
+  return fast_bound(x, dZ, fanIn, units, fracBits, gradFracBits, lr, xBounded, false);
 }
 
 /**
@@ -369,15 +399,29 @@ export function step_is_fast(
  * per step cost more than its loop's bytes.
  */
 // @ts-ignore: decorator
-@inline function magnitude_bound(v: usize, n: i32): i64 {
+@inline function magnitude_bound(v: usize, n: i32, unrolled: bool): i64 {
   let bits = 0;
-  const end = v + (<usize>n << 2);
   let at = v;
-  do { // n ≥ 1 (fanIn or units): the loop tests at its end
-    const e = load<i32>(at);
-    bits |= e ^ (e >> 31);
-    at += 4;
-  } while (at < end);
+  const end = v + (<usize>n << 2);
+  if (unrolled) {
+    // Four a pass: the loop's own instructions are most of the work.
+    const blockEnd = v + (<usize>(n & ~3) << 2);
+    const rest = n & 3;
+    if (at < blockEnd) do {
+      const e0 = load<i32>(at), e1 = load<i32>(at, 4), e2 = load<i32>(at, 8), e3 = load<i32>(at, 12);
+      bits |= (e0 ^ (e0 >> 31)) | (e1 ^ (e1 >> 31)) | (e2 ^ (e2 >> 31)) | (e3 ^ (e3 >> 31));
+      at += 16;
+    } while (at < blockEnd);
+    if (rest > 0) { const e = load<i32>(at); bits |= e ^ (e >> 31); }
+    if (rest > 1) { const e = load<i32>(at, 4); bits |= e ^ (e >> 31); }
+    if (rest > 2) { const e = load<i32>(at, 8); bits |= e ^ (e >> 31); }
+  } else {
+    do { // n ≥ 1 (fanIn or units): the loop tests at its end
+      const e = load<i32>(at);
+      bits |= e ^ (e >> 31);
+      at += 4;
+    } while (at < end);
+  }
   return <i64>bits + 1;
 }
 
@@ -419,13 +463,13 @@ export function step_exact(
  */
 // @ts-ignore: decorator
 @inline function step_cells(
-  wp: usize, gp: usize, ax: i64, negate: bool, width: i32, rate: i64,
+  wp: usize, gp: usize, ax: i64, negate: bool, one: bool, width: i32, rate: i64,
   d0: i64, d1: i64, d2: i64, d3: i64, d4: i64, d5: i64, d6: i64, d7: i64, f0: i64, f1: i64, f2: i64, f3: i64, f4: i64, f5: i64, f6: i64, f7: i64, h0: i64, h1: i64, h2: i64, h3: i64, h4: i64, h5: i64, h6: i64, h7: i64,
   fracBits: i32, gradFracBits: i32, keepGrads: bool,
 ): i64 {
   let flag: i64 = 0;
   {
-    const g = (ax * d0 + f0) >> fracBits;
+    const g = one ? d0 : (ax * d0 + f0) >> fracBits;
     if (keepGrads) store<i32>(gp, <i32>(negate ? -g : g), 0);
     const u = (rate * g + h0) >> gradFracBits;
     const next = negate ? <i64>load<i32>(wp, 0) + u : <i64>load<i32>(wp, 0) - u;
@@ -433,7 +477,7 @@ export function step_exact(
     flag |= next + 0x80000000;
   }
   if (width > 1) {
-    const g = (ax * d1 + f1) >> fracBits;
+    const g = one ? d1 : (ax * d1 + f1) >> fracBits;
     if (keepGrads) store<i32>(gp, <i32>(negate ? -g : g), 4);
     const u = (rate * g + h1) >> gradFracBits;
     const next = negate ? <i64>load<i32>(wp, 4) + u : <i64>load<i32>(wp, 4) - u;
@@ -441,7 +485,7 @@ export function step_exact(
     flag |= next + 0x80000000;
   }
   if (width > 2) {
-    const g = (ax * d2 + f2) >> fracBits;
+    const g = one ? d2 : (ax * d2 + f2) >> fracBits;
     if (keepGrads) store<i32>(gp, <i32>(negate ? -g : g), 8);
     const u = (rate * g + h2) >> gradFracBits;
     const next = negate ? <i64>load<i32>(wp, 8) + u : <i64>load<i32>(wp, 8) - u;
@@ -449,7 +493,7 @@ export function step_exact(
     flag |= next + 0x80000000;
   }
   if (width > 3) {
-    const g = (ax * d3 + f3) >> fracBits;
+    const g = one ? d3 : (ax * d3 + f3) >> fracBits;
     if (keepGrads) store<i32>(gp, <i32>(negate ? -g : g), 12);
     const u = (rate * g + h3) >> gradFracBits;
     const next = negate ? <i64>load<i32>(wp, 12) + u : <i64>load<i32>(wp, 12) - u;
@@ -457,7 +501,7 @@ export function step_exact(
     flag |= next + 0x80000000;
   }
   if (width > 4) {
-    const g = (ax * d4 + f4) >> fracBits;
+    const g = one ? d4 : (ax * d4 + f4) >> fracBits;
     if (keepGrads) store<i32>(gp, <i32>(negate ? -g : g), 16);
     const u = (rate * g + h4) >> gradFracBits;
     const next = negate ? <i64>load<i32>(wp, 16) + u : <i64>load<i32>(wp, 16) - u;
@@ -465,7 +509,7 @@ export function step_exact(
     flag |= next + 0x80000000;
   }
   if (width > 5) {
-    const g = (ax * d5 + f5) >> fracBits;
+    const g = one ? d5 : (ax * d5 + f5) >> fracBits;
     if (keepGrads) store<i32>(gp, <i32>(negate ? -g : g), 20);
     const u = (rate * g + h5) >> gradFracBits;
     const next = negate ? <i64>load<i32>(wp, 20) + u : <i64>load<i32>(wp, 20) - u;
@@ -473,7 +517,7 @@ export function step_exact(
     flag |= next + 0x80000000;
   }
   if (width > 6) {
-    const g = (ax * d6 + f6) >> fracBits;
+    const g = one ? d6 : (ax * d6 + f6) >> fracBits;
     if (keepGrads) store<i32>(gp, <i32>(negate ? -g : g), 24);
     const u = (rate * g + h6) >> gradFracBits;
     const next = negate ? <i64>load<i32>(wp, 24) + u : <i64>load<i32>(wp, 24) - u;
@@ -481,7 +525,7 @@ export function step_exact(
     flag |= next + 0x80000000;
   }
   if (width > 7) {
-    const g = (ax * d7 + f7) >> fracBits;
+    const g = one ? d7 : (ax * d7 + f7) >> fracBits;
     if (keepGrads) store<i32>(gp, <i32>(negate ? -g : g), 28);
     const u = (rate * g + h7) >> gradFracBits;
     const next = negate ? <i64>load<i32>(wp, 28) + u : <i64>load<i32>(wp, 28) - u;
@@ -542,28 +586,26 @@ export function step_exact(
   const rate = <i64>lr;
   const stride = <usize>units << 2;
   const column = <usize>j << 2;
+  const end = x + (<usize>fanIn << 2);
   let wp = w + column;
   let gp = gw + column;
+  let xp = x;
   let flag: i64 = 0;
-  for (let i = 0; i <= fanIn; i++) {
-    let xi: i32;
-    if (i < fanIn) xi = ld(x, i);
-    else {
-      xi = 1 << fracBits;
-      wp = b + column;
-      gp = gb + column;
-    }
+  do { // fanIn ≥ 1 (a spec's shapes): the loop tests at its end
+    const xi = load<i32>(xp);
     if (xi > 0) {
-      flag |= step_cells(wp, gp, <i64>xi, false, width, rate, d0, d1, d2, d3, d4, d5, d6, d7, f0, f1, f2, f3, f4, f5, f6, f7, h0, h1, h2, h3, h4, h5, h6, h7, fracBits, gradFracBits, keepGrads);
+      flag |= step_cells(wp, gp, <i64>xi, false, false, width, rate, d0, d1, d2, d3, d4, d5, d6, d7, f0, f1, f2, f3, f4, f5, f6, f7, h0, h1, h2, h3, h4, h5, h6, h7, fracBits, gradFracBits, keepGrads);
     } else if (xi < 0) {
-      flag |= step_cells(wp, gp, -<i64>xi, true, width, rate, d0, d1, d2, d3, d4, d5, d6, d7, f0, f1, f2, f3, f4, f5, f6, f7, h0, h1, h2, h3, h4, h5, h6, h7, fracBits, gradFracBits, keepGrads);
+      flag |= step_cells(wp, gp, -<i64>xi, true, false, width, rate, d0, d1, d2, d3, d4, d5, d6, d7, f0, f1, f2, f3, f4, f5, f6, f7, h0, h1, h2, h3, h4, h5, h6, h7, fracBits, gradFracBits, keepGrads);
     } else if (keepGrads) {
       zero_cells(gp, width);
     }
     wp += stride;
     gp += stride;
-  }
-  return flag;
+    xp += 4;
+  } while (xp < end);
+  // The bias: the row of input 2^F, whose g = (2^F·d + f) >> F is d exactly (0 ≤ f < 2^F).
+  return flag | step_cells(b + column, gb + column, <i64>1 << fracBits, false, true, width, rate, d0, d1, d2, d3, d4, d5, d6, d7, f0, f1, f2, f3, f4, f5, f6, f7, h0, h1, h2, h3, h4, h5, h6, h7, fracBits, gradFracBits, keepGrads);
 }
 
 /**
@@ -709,7 +751,7 @@ export function dense_backward_step_narrow(
 ): void {
   if (units < 3) {
     dense_backward_step_narrow(x, dZ, w, b, gw, gb, tables, fanIn, units, fracBits, gradFracBits, lr, keepGrads, xBounded);
-  } else if (!step_is_fast(x, dZ, fanIn, units, fracBits, gradFracBits, lr, xBounded)) {
+  } else if (!fast_bound(x, dZ, fanIn, units, fracBits, gradFracBits, lr, xBounded, true)) {
     step_exact(x, dZ, w, b, gw, gb, tables, fanIn, units, fracBits, gradFracBits, lr, keepGrads);
   } else {
     let j = 0;
