@@ -200,6 +200,11 @@ export function dense_backward_input(
   const blockBytes = rowBytes & ~15; // units in fours, then the last one to three
   const rest = units & 3;
   const end = dX + (<usize>fanIn << 2);
+  // The last units' dZ are the same for every row: in locals.
+  const tail = dZ + blockBytes;
+  const r0 = rest > 0 ? <i64>load<i32>(tail) : 0;
+  const r1 = rest > 1 ? <i64>load<i32>(tail, 4) : 0;
+  const r2 = rest > 2 ? <i64>load<i32>(tail, 8) : 0;
   let row = w;
   let out = dX;
   // fanIn ≥ 1 (a spec's shapes): the row loop tests at its end. Addition is exact
@@ -214,9 +219,9 @@ export function dense_backward_input(
       sum += (<i64>load<i32>(row + j, 12) * <i64>load<i32>(dZ + j, 12)) >> accShift;
       j += 16;
     } while (j < blockBytes);
-    if (rest > 0) sum += (<i64>load<i32>(row + j) * <i64>load<i32>(dZ + j)) >> accShift;
-    if (rest > 1) sum += (<i64>load<i32>(row + j, 4) * <i64>load<i32>(dZ + j, 4)) >> accShift;
-    if (rest > 2) sum += (<i64>load<i32>(row + j, 8) * <i64>load<i32>(dZ + j, 8)) >> accShift;
+    if (rest > 0) sum += (<i64>load<i32>(row + j) * r0) >> accShift;
+    if (rest > 1) sum += (<i64>load<i32>(row + j, 4) * r1) >> accShift;
+    if (rest > 2) sum += (<i64>load<i32>(row + j, 8) * r2) >> accShift;
     store_sum_folded(out, 0, sum, gradFracBits, accFrac);
     row += rowBytes;
     out += 4;
