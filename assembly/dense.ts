@@ -62,6 +62,54 @@ export function store_sum(z: usize, j: i32, sum: i64, fracBits: i32, accFrac: i3
 }
 
 /**
+ * Units [j, j + width) (width 1 to 8) in one pass over x: their sums in locals, each
+ * row of x read once. skipZero: rows where x is 0 are skipped (their products are 0),
+ * a branch per row that pays on wide passes and sparse inputs.
+ */
+// @ts-ignore: decorator
+@inline function forward_pass(
+  x: usize, w: usize, b: usize, z: usize, fanIn: i32, units: i32, j: i32, width: i32, fracBits: i32, accShift: i32,
+  skipZero: bool,
+): void {
+  const accFrac = 2 * fracBits - accShift;
+  const stride = <usize>units << 2;
+  const xEnd = x + (<usize>fanIn << 2);
+  let s0 = bias_in_acc(b, j, fracBits, accFrac);
+  let s1: i64 = width > 1 ? bias_in_acc(b, j + 1, fracBits, accFrac) : 0;
+  let s2: i64 = width > 2 ? bias_in_acc(b, j + 2, fracBits, accFrac) : 0;
+  let s3: i64 = width > 3 ? bias_in_acc(b, j + 3, fracBits, accFrac) : 0;
+  let s4: i64 = width > 4 ? bias_in_acc(b, j + 4, fracBits, accFrac) : 0;
+  let s5: i64 = width > 5 ? bias_in_acc(b, j + 5, fracBits, accFrac) : 0;
+  let s6: i64 = width > 6 ? bias_in_acc(b, j + 6, fracBits, accFrac) : 0;
+  let s7: i64 = width > 7 ? bias_in_acc(b, j + 7, fracBits, accFrac) : 0;
+  let row = w + (<usize>j << 2);
+  let xp = x;
+  do { // fanIn ≥ 1 (a spec's shapes): the loop tests at its end
+    const xi = <i64>load<i32>(xp);
+    if (!skipZero || xi != 0) {
+      s0 += (xi * <i64>load<i32>(row)) >> accShift;
+      if (width > 1) s1 += (xi * <i64>load<i32>(row, 4)) >> accShift;
+      if (width > 2) s2 += (xi * <i64>load<i32>(row, 8)) >> accShift;
+      if (width > 3) s3 += (xi * <i64>load<i32>(row, 12)) >> accShift;
+      if (width > 4) s4 += (xi * <i64>load<i32>(row, 16)) >> accShift;
+      if (width > 5) s5 += (xi * <i64>load<i32>(row, 20)) >> accShift;
+      if (width > 6) s6 += (xi * <i64>load<i32>(row, 24)) >> accShift;
+      if (width > 7) s7 += (xi * <i64>load<i32>(row, 28)) >> accShift;
+    }
+    row += stride;
+    xp += 4;
+  } while (xp < xEnd);
+  store_sum_folded(z, j, s0, fracBits, accFrac);
+  if (width > 1) store_sum_folded(z, j + 1, s1, fracBits, accFrac);
+  if (width > 2) store_sum_folded(z, j + 2, s2, fracBits, accFrac);
+  if (width > 3) store_sum_folded(z, j + 3, s3, fracBits, accFrac);
+  if (width > 4) store_sum_folded(z, j + 4, s4, fracBits, accFrac);
+  if (width > 5) store_sum_folded(z, j + 5, s5, fracBits, accFrac);
+  if (width > 6) store_sum_folded(z, j + 6, s6, fracBits, accFrac);
+  if (width > 7) store_sum_folded(z, j + 7, s7, fracBits, accFrac);
+}
+
+/**
  * z[j] = b[j] + Σ_i x[i]·w[i·units + j] for units j in [from, units); x, w, b, z in q.F.
  * The result rounds half away from zero and saturates.
  */
@@ -69,92 +117,15 @@ export function store_sum(z: usize, j: i32, sum: i64, fracBits: i32, accFrac: i3
 @inline export function dense_forward_columns(
   x: usize, w: usize, b: usize, z: usize, fanIn: i32, units: i32, from: i32, fracBits: i32, accShift: i32,
 ): void {
-  const accFrac = 2 * fracBits - accShift;
-  const stride = <usize>units << 2;
-  const xEnd = x + (<usize>fanIn << 2); // fanIn ≥ 1 (a spec's shapes): the row loops test at their end
-  // Eight units a pass, then four, then one at a time: each pass reads x once.
+  // Eight units a pass, then four, then the last three in one pass (a three-class
+  // output layer) or one at a time: each pass reads x once.
   const wide8 = from + ((units - from) & ~7);
   const wide4 = from + ((units - from) & ~3);
   let j = from;
-  if (j < wide8) for (; j < wide8; j += 8) {
-    let s0 = bias_in_acc(b, j + 0, fracBits, accFrac);
-    let s1 = bias_in_acc(b, j + 1, fracBits, accFrac);
-    let s2 = bias_in_acc(b, j + 2, fracBits, accFrac);
-    let s3 = bias_in_acc(b, j + 3, fracBits, accFrac);
-    let s4 = bias_in_acc(b, j + 4, fracBits, accFrac);
-    let s5 = bias_in_acc(b, j + 5, fracBits, accFrac);
-    let s6 = bias_in_acc(b, j + 6, fracBits, accFrac);
-    let s7 = bias_in_acc(b, j + 7, fracBits, accFrac);
-    let row = w + (<usize>j << 2);
-    let xp = x;
-    do {
-      const xi = <i64>load<i32>(xp);
-      if (xi != 0) {
-        s0 += (xi * <i64>load<i32>(row, 0)) >> accShift;
-        s1 += (xi * <i64>load<i32>(row, 4)) >> accShift;
-        s2 += (xi * <i64>load<i32>(row, 8)) >> accShift;
-        s3 += (xi * <i64>load<i32>(row, 12)) >> accShift;
-        s4 += (xi * <i64>load<i32>(row, 16)) >> accShift;
-        s5 += (xi * <i64>load<i32>(row, 20)) >> accShift;
-        s6 += (xi * <i64>load<i32>(row, 24)) >> accShift;
-        s7 += (xi * <i64>load<i32>(row, 28)) >> accShift;
-      }
-      row += stride;
-      xp += 4;
-    } while (xp < xEnd);
-    store_sum_folded(z, j + 0, s0, fracBits, accFrac);
-    store_sum_folded(z, j + 1, s1, fracBits, accFrac);
-    store_sum_folded(z, j + 2, s2, fracBits, accFrac);
-    store_sum_folded(z, j + 3, s3, fracBits, accFrac);
-    store_sum_folded(z, j + 4, s4, fracBits, accFrac);
-    store_sum_folded(z, j + 5, s5, fracBits, accFrac);
-    store_sum_folded(z, j + 6, s6, fracBits, accFrac);
-    store_sum_folded(z, j + 7, s7, fracBits, accFrac);
-  }
-  if (wide8 < wide4) {
-    j = wide8;
-    let s0 = bias_in_acc(b, j + 0, fracBits, accFrac);
-    let s1 = bias_in_acc(b, j + 1, fracBits, accFrac);
-    let s2 = bias_in_acc(b, j + 2, fracBits, accFrac);
-    let s3 = bias_in_acc(b, j + 3, fracBits, accFrac);
-    let row = w + (<usize>j << 2);
-    let xp = x;
-    do {
-      const xi = <i64>load<i32>(xp);
-      if (xi != 0) {
-        s0 += (xi * <i64>load<i32>(row, 0)) >> accShift;
-        s1 += (xi * <i64>load<i32>(row, 4)) >> accShift;
-        s2 += (xi * <i64>load<i32>(row, 8)) >> accShift;
-        s3 += (xi * <i64>load<i32>(row, 12)) >> accShift;
-      }
-      row += stride;
-      xp += 4;
-    } while (xp < xEnd);
-    store_sum_folded(z, j + 0, s0, fracBits, accFrac);
-    store_sum_folded(z, j + 1, s1, fracBits, accFrac);
-    store_sum_folded(z, j + 2, s2, fracBits, accFrac);
-    store_sum_folded(z, j + 3, s3, fracBits, accFrac);
-  }
-  if (units - wide4 == 3) {
-    // The last three units in one pass (a three-class output layer): x read once.
-    j = wide4;
-    let s0 = bias_in_acc(b, j + 0, fracBits, accFrac);
-    let s1 = bias_in_acc(b, j + 1, fracBits, accFrac);
-    let s2 = bias_in_acc(b, j + 2, fracBits, accFrac);
-    let row = w + (<usize>j << 2);
-    let xp = x;
-    do {
-      const xi = <i64>load<i32>(xp);
-      s0 += (xi * <i64>load<i32>(row, 0)) >> accShift;
-      s1 += (xi * <i64>load<i32>(row, 4)) >> accShift;
-      s2 += (xi * <i64>load<i32>(row, 8)) >> accShift;
-      row += stride;
-      xp += 4;
-    } while (xp < xEnd);
-    store_sum_folded(z, j + 0, s0, fracBits, accFrac);
-    store_sum_folded(z, j + 1, s1, fracBits, accFrac);
-    store_sum_folded(z, j + 2, s2, fracBits, accFrac);
-  } else if (wide4 < units) dense_forward_units(x, w, b, z, fanIn, units, wide4, fracBits, accShift);
+  if (j < wide8) for (; j < wide8; j += 8) forward_pass(x, w, b, z, fanIn, units, j, 8, fracBits, accShift, true);
+  if (wide8 < wide4) forward_pass(x, w, b, z, fanIn, units, wide8, 4, fracBits, accShift, true);
+  if (units - wide4 == 3) forward_pass(x, w, b, z, fanIn, units, wide4, 3, fracBits, accShift, false);
+  else if (wide4 < units) dense_forward_units(x, w, b, z, fanIn, units, wide4, fracBits, accShift);
 }
 
 /** z[j] for units j in [from, units), one at a time: one call for a layer's last units. */
@@ -388,6 +359,18 @@ export function step_row_exact(
     if (maxX < one) maxX = one;
   }
   return magnitude_is_fast(maxX, magnitude_bound(dZ, units, unrolled), <i64>abs_u32(lr), fracBits, gradFracBits);
+}
+
+/**
+ * fast_bound unrolled, as a call: the wide layers' step. Inlined into its caller it
+ * saved Iris 1,000 Cortex-M instructions a step but made WAMR classic train MNIST 35%
+ * slower (npm run bench:revisions) with the hot kernels unchanged: only the caller's
+ * frame grew (WAMR classic packs frames in 4-byte cells, so i64 slots lose alignment).
+ */
+export function step_is_fast_wide(
+  x: usize, dZ: usize, fanIn: i32, units: i32, fracBits: i32, gradFracBits: i32, lr: i32, xBounded: bool,
+): bool {
+  return fast_bound(x, dZ, fanIn, units, fracBits, gradFracBits, lr, xBounded, true);
 }
 
 /** fast_bound as a call: the narrow layers' step, where code size counts more than a call. */
@@ -756,7 +739,7 @@ export function dense_backward_step_narrow(
 ): void {
   if (units < 3) {
     dense_backward_step_narrow(x, dZ, w, b, gw, gb, tables, fanIn, units, fracBits, gradFracBits, lr, keepGrads, xBounded);
-  } else if (!fast_bound(x, dZ, fanIn, units, fracBits, gradFracBits, lr, xBounded, true)) {
+  } else if (!step_is_fast_wide(x, dZ, fanIn, units, fracBits, gradFracBits, lr, xBounded)) {
     step_exact(x, dZ, w, b, gw, gb, tables, fanIn, units, fracBits, gradFracBits, lr, keepGrads);
   } else {
     let j = 0;
