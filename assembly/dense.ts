@@ -447,7 +447,8 @@ export function step_exact(
  * negate); g = ±g'. f_k and h_k hold the two biases. Within the bound |x|·|d|, |lr|·|g'|
  * < 2^62 and |g'|, |u'| < 2^31: no clamp acts. w ± u' is computed in i64 and stored
  * wrapped; the returned OR of (w ± u') + 2^31 has a bit above 31 set iff some new
- * weight left the i32 range (step_columns_saturate then redoes them).
+ * weight left the i32 range (step_columns_saturate then redoes them). one: the bias
+ * row (ax = 2^F), whose g' is d itself, no multiply.
  */
 // @ts-ignore: decorator
 @inline function step_cells(
