@@ -8,15 +8,7 @@ import { q_rescale_sat, q_rescale_sat_nonneg, sat_i32 } from "./q";
  * cannot overflow. The ½ is one more fraction bit. Rounded half away from zero, saturated.
  */
 export function loss_l2(yHat: usize, y: usize, n: i32, fracBits: i32, accShift: i32): i32 {
-  let acc: i64 = 0;
-  const bytes = <usize>n << 2; // n ≥ 1: the loop tests at its end
-  let at: usize = 0;
-  do {
-    const d = <i64>sat_i32(<i64>load<i32>(yHat + at) - <i64>load<i32>(y + at));
-    acc += (d * d) >> accShift;
-    at += 4;
-  } while (at < bytes);
-  return q_rescale_sat_nonneg(acc, 2 * fracBits - accShift + 1, fracBits); // a sum of squares: acc ≥ 0
+  return l2_pass(yHat, y, 0, n, fracBits, 0, accShift, false);
 }
 
 /** dA[j] = ŷ[j] − y[j], from q.F to q.G; exact where it fits, saturated where it does not. */
@@ -36,15 +28,23 @@ export function loss_l2_backward(yHat: usize, y: usize, dA: usize, n: i32, fracB
 export function loss_l2_with_backward(
   yHat: usize, y: usize, dA: usize, n: i32, fracBits: i32, gradFracBits: i32, accShift: i32,
 ): i32 {
+  return l2_pass(yHat, y, dA, n, fracBits, gradFracBits, accShift, true);
+}
+
+/** loss_l2's pass; withBackward: loss_l2_backward's dA too, from the same differences. */
+// @ts-ignore: decorator
+@inline function l2_pass(
+  yHat: usize, y: usize, dA: usize, n: i32, fracBits: i32, gradFracBits: i32, accShift: i32, withBackward: bool,
+): i32 {
   let acc: i64 = 0;
   const bytes = <usize>n << 2; // n ≥ 1: the loop tests at its end
   let at: usize = 0;
   do {
     const diff = <i64>load<i32>(yHat + at) - <i64>load<i32>(y + at);
-    store<i32>(dA + at, q_rescale_sat(diff, fracBits, gradFracBits));
+    if (withBackward) store<i32>(dA + at, q_rescale_sat(diff, fracBits, gradFracBits));
     const d = <i64>sat_i32(diff);
     acc += (d * d) >> accShift;
     at += 4;
   } while (at < bytes);
-  return q_rescale_sat_nonneg(acc, 2 * fracBits - accShift + 1, fracBits);
+  return q_rescale_sat_nonneg(acc, 2 * fracBits - accShift + 1, fracBits); // a sum of squares: acc ≥ 0
 }

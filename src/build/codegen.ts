@@ -386,6 +386,11 @@ function forwardThenStepLoss(code: ModelCode, input: string, target: string, lhs
   return `forward_from(${input});\n${indent}${lhs} ${code.loss.withBackward!.value(code.lossContext, target)};`;
 }
 
+/** Whether per-sample training runs the fused steps: a lean module, or plain SGD (fusesStep). */
+function stepsFused(model: Model): boolean {
+  return model.training === "lean" || fusesStep(model);
+}
+
 /** Plain SGD steps fused into backward (per-sample training); momentum and Adam step from the grads. */
 function fusesStep(model: Model): boolean {
   return model.optimizer.type === "sgd" && model.optimizer.momentum === 0;
@@ -514,7 +519,7 @@ export function train_samples(n: i32): i32 {
   for (let k = 0; k < count; k++) {
     const input = row_at(k);
     const target = input + TARGET_IN_ROW;
-    ${model.training === "lean" || fusesStep(model) ? forwardThenStepLoss(code, "input", "target", "sum +=", "    ") : forwardThenLoss(code, "input", "target", "sum +=", "    ")}
+    ${stepsFused(model) ? forwardThenStepLoss(code, "input", "target", "sum +=", "    ") : forwardThenLoss(code, "input", "target", "sum +=", "    ")}
     ${sampleStep}
   }
   return count == 0 ? 0 : <i32>div_round_i64(sum, count);
@@ -603,7 +608,7 @@ export function generateEntry(model: Model, target: Target = "mcu"): GeneratedEn
     }
     imports.add(loss.kernel, loss.kernel, `${loss.kernel}_backward`);
     if (forwardFeedsLoss) imports.add(loss.kernel, loss.ofForward!.kernel);
-    if (loss.withBackward && !forwardFeedsLoss && (model.training === "lean" || fusesStep(model))) imports.add(loss.kernel, loss.withBackward.kernel);
+    if (fusesLoss(code) && stepsFused(model)) imports.add(loss.kernel, loss.withBackward!.kernel);
   }
 
   const forwardLines = model.layers.flatMap((layer, l) => {
