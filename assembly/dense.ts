@@ -31,9 +31,13 @@
 //   biases in locals, |x| and its sign per row; w − u in i64, stored wrapped, with the
 //   block's out-of-range flag OR-ed: a block that overflowed is redone exactly
 //   (step_columns_saturate), which the stored wrapped values allow.
+// - Over a tanh layer, a layer of at most eight units also computes the backward into
+//   that layer in its one step pass (dense_backward_step_tanh_below): each row's old
+//   weights give dA[i] before they are updated.
 
 import { ld, q_add_sat, q_mul_round_sat, q_rescale_sat, q_sub_sat, q_zero, round_shift_i64, st } from "./q";
 import { sgd_step } from "./sgd";
+import { tanh_backward, tanh_grad_to } from "./tanh";
 
 /** b[j] (q.F) as a sum of accFrac fraction bits: exact when accFrac ≥ F, else floored. */
 // @ts-ignore: decorator
@@ -448,20 +452,22 @@ export function step_exact(
  * < 2^62 and |g'|, |u'| < 2^31: no clamp acts. w ± u' is computed in i64 and stored
  * wrapped; the returned OR of (w ± u') + 2^31 has a bit above 31 set iff some new
  * weight left the i32 range (step_columns_saturate then redoes them). one: the bias
- * row (ax = 2^F), whose g' is d itself, no multiply.
+ * row (ax = 2^F), whose g' is d itself, no multiply. pre: the caller has read the old
+ * weights into o0..o7 (step_columns over a tanh layer).
  */
 // @ts-ignore: decorator
 @inline function step_cells(
   wp: usize, gp: usize, ax: i64, negate: bool, one: bool, width: i32, rate: i64,
   d0: i64, d1: i64, d2: i64, d3: i64, d4: i64, d5: i64, d6: i64, d7: i64, f0: i64, f1: i64, f2: i64, f3: i64, f4: i64, f5: i64, f6: i64, f7: i64, h0: i64, h1: i64, h2: i64, h3: i64, h4: i64, h5: i64, h6: i64, h7: i64,
   fracBits: i32, gradFracBits: i32, keepGrads: bool,
+  pre: bool, o0: i64, o1: i64, o2: i64, o3: i64, o4: i64, o5: i64, o6: i64, o7: i64,
 ): i64 {
   let flag: i64 = 0;
   {
     const g = one ? d0 : (ax * d0 + f0) >> fracBits;
     if (keepGrads) store<i32>(gp, <i32>(negate ? -g : g), 0);
     const u = (rate * g + h0) >> gradFracBits;
-    const next = negate ? <i64>load<i32>(wp, 0) + u : <i64>load<i32>(wp, 0) - u;
+    const next = negate ? (pre ? o0 : <i64>load<i32>(wp, 0)) + u : (pre ? o0 : <i64>load<i32>(wp, 0)) - u;
     store<i32>(wp, <i32>next, 0);
     flag |= next + 0x80000000;
   }
@@ -469,7 +475,7 @@ export function step_exact(
     const g = one ? d1 : (ax * d1 + f1) >> fracBits;
     if (keepGrads) store<i32>(gp, <i32>(negate ? -g : g), 4);
     const u = (rate * g + h1) >> gradFracBits;
-    const next = negate ? <i64>load<i32>(wp, 4) + u : <i64>load<i32>(wp, 4) - u;
+    const next = negate ? (pre ? o1 : <i64>load<i32>(wp, 4)) + u : (pre ? o1 : <i64>load<i32>(wp, 4)) - u;
     store<i32>(wp, <i32>next, 4);
     flag |= next + 0x80000000;
   }
@@ -477,7 +483,7 @@ export function step_exact(
     const g = one ? d2 : (ax * d2 + f2) >> fracBits;
     if (keepGrads) store<i32>(gp, <i32>(negate ? -g : g), 8);
     const u = (rate * g + h2) >> gradFracBits;
-    const next = negate ? <i64>load<i32>(wp, 8) + u : <i64>load<i32>(wp, 8) - u;
+    const next = negate ? (pre ? o2 : <i64>load<i32>(wp, 8)) + u : (pre ? o2 : <i64>load<i32>(wp, 8)) - u;
     store<i32>(wp, <i32>next, 8);
     flag |= next + 0x80000000;
   }
@@ -485,7 +491,7 @@ export function step_exact(
     const g = one ? d3 : (ax * d3 + f3) >> fracBits;
     if (keepGrads) store<i32>(gp, <i32>(negate ? -g : g), 12);
     const u = (rate * g + h3) >> gradFracBits;
-    const next = negate ? <i64>load<i32>(wp, 12) + u : <i64>load<i32>(wp, 12) - u;
+    const next = negate ? (pre ? o3 : <i64>load<i32>(wp, 12)) + u : (pre ? o3 : <i64>load<i32>(wp, 12)) - u;
     store<i32>(wp, <i32>next, 12);
     flag |= next + 0x80000000;
   }
@@ -493,7 +499,7 @@ export function step_exact(
     const g = one ? d4 : (ax * d4 + f4) >> fracBits;
     if (keepGrads) store<i32>(gp, <i32>(negate ? -g : g), 16);
     const u = (rate * g + h4) >> gradFracBits;
-    const next = negate ? <i64>load<i32>(wp, 16) + u : <i64>load<i32>(wp, 16) - u;
+    const next = negate ? (pre ? o4 : <i64>load<i32>(wp, 16)) + u : (pre ? o4 : <i64>load<i32>(wp, 16)) - u;
     store<i32>(wp, <i32>next, 16);
     flag |= next + 0x80000000;
   }
@@ -501,7 +507,7 @@ export function step_exact(
     const g = one ? d5 : (ax * d5 + f5) >> fracBits;
     if (keepGrads) store<i32>(gp, <i32>(negate ? -g : g), 20);
     const u = (rate * g + h5) >> gradFracBits;
-    const next = negate ? <i64>load<i32>(wp, 20) + u : <i64>load<i32>(wp, 20) - u;
+    const next = negate ? (pre ? o5 : <i64>load<i32>(wp, 20)) + u : (pre ? o5 : <i64>load<i32>(wp, 20)) - u;
     store<i32>(wp, <i32>next, 20);
     flag |= next + 0x80000000;
   }
@@ -509,7 +515,7 @@ export function step_exact(
     const g = one ? d6 : (ax * d6 + f6) >> fracBits;
     if (keepGrads) store<i32>(gp, <i32>(negate ? -g : g), 24);
     const u = (rate * g + h6) >> gradFracBits;
-    const next = negate ? <i64>load<i32>(wp, 24) + u : <i64>load<i32>(wp, 24) - u;
+    const next = negate ? (pre ? o6 : <i64>load<i32>(wp, 24)) + u : (pre ? o6 : <i64>load<i32>(wp, 24)) - u;
     store<i32>(wp, <i32>next, 24);
     flag |= next + 0x80000000;
   }
@@ -517,7 +523,7 @@ export function step_exact(
     const g = one ? d7 : (ax * d7 + f7) >> fracBits;
     if (keepGrads) store<i32>(gp, <i32>(negate ? -g : g), 28);
     const u = (rate * g + h7) >> gradFracBits;
-    const next = negate ? <i64>load<i32>(wp, 28) + u : <i64>load<i32>(wp, 28) - u;
+    const next = negate ? (pre ? o7 : <i64>load<i32>(wp, 28)) + u : (pre ? o7 : <i64>load<i32>(wp, 28)) - u;
     store<i32>(wp, <i32>next, 28);
     flag |= next + 0x80000000;
   }
@@ -546,12 +552,14 @@ export function step_exact(
 /**
  * Units [j, j + width) of every row within step_is_fast (the weights' rows, then the
  * bias as the row of input 2^F): each unit's dZ and rounding biases in locals, the
- * weights of a row contiguous. Returns step_cells's flags, OR-ed.
+ * weights of a row contiguous. Returns step_cells's flags, OR-ed. tanhBelow (one pass,
+ * j = 0, width = units): also dA = w·dZ into dA and tanh's backward into dZBelow.
  */
 // @ts-ignore: decorator
 @inline function step_columns(
   x: usize, dZ: usize, w: usize, b: usize, gw: usize, gb: usize, fanIn: i32, units: i32, j: i32, width: i32,
   fracBits: i32, gradFracBits: i32, lr: i32, keepGrads: bool,
+  tanhBelow: bool = false, dA: usize = 0, dZBelow: usize = 0, accShift: i32 = 0,
 ): i64 {
   const at = dZ + (<usize>j << 2);
   const halfF = 1 << (fracBits - 1);
@@ -580,12 +588,31 @@ export function step_exact(
   let gp = gw + column;
   let xp = x;
   let flag: i64 = 0;
+  const accFrac = fracBits + gradFracBits - accShift;
+  const one = <i64>1 << fracBits;
   do { // fanIn ≥ 1 (a spec's shapes): the loop tests at its end
     const xi = load<i32>(xp);
+    // tanhBelow: the row's old weights, read once, also give dA[i] (dense_backward_input's
+    // sum) and so the tanh layer's dZ[i] at its output y = x[i] (tanh_backward).
+    let o0: i64 = 0, o1: i64 = 0, o2: i64 = 0, o3: i64 = 0, o4: i64 = 0, o5: i64 = 0, o6: i64 = 0, o7: i64 = 0;
+    if (tanhBelow) {
+      o0 = <i64>load<i32>(wp);
+      let sum = (o0 * d0) >> accShift;
+      if (width > 1) { o1 = <i64>load<i32>(wp, 4); sum += (o1 * d1) >> accShift; }
+      if (width > 2) { o2 = <i64>load<i32>(wp, 8); sum += (o2 * d2) >> accShift; }
+      if (width > 3) { o3 = <i64>load<i32>(wp, 12); sum += (o3 * d3) >> accShift; }
+      if (width > 4) { o4 = <i64>load<i32>(wp, 16); sum += (o4 * d4) >> accShift; }
+      if (width > 5) { o5 = <i64>load<i32>(wp, 20); sum += (o5 * d5) >> accShift; }
+      if (width > 6) { o6 = <i64>load<i32>(wp, 24); sum += (o6 * d6) >> accShift; }
+      if (width > 7) { o7 = <i64>load<i32>(wp, 28); sum += (o7 * d7) >> accShift; }
+      const at = xp - x;
+      store_sum_folded(dA + at, 0, sum, gradFracBits, accFrac);
+      tanh_grad_to(dZBelow, dA, at, xi, one, fracBits, gradFracBits);
+    }
     if (xi > 0) {
-      flag |= step_cells(wp, gp, <i64>xi, false, false, width, rate, d0, d1, d2, d3, d4, d5, d6, d7, f0, f1, f2, f3, f4, f5, f6, f7, h0, h1, h2, h3, h4, h5, h6, h7, fracBits, gradFracBits, keepGrads);
+      flag |= step_cells(wp, gp, <i64>xi, false, false, width, rate, d0, d1, d2, d3, d4, d5, d6, d7, f0, f1, f2, f3, f4, f5, f6, f7, h0, h1, h2, h3, h4, h5, h6, h7, fracBits, gradFracBits, keepGrads, tanhBelow, o0, o1, o2, o3, o4, o5, o6, o7);
     } else if (xi < 0) {
-      flag |= step_cells(wp, gp, -<i64>xi, true, false, width, rate, d0, d1, d2, d3, d4, d5, d6, d7, f0, f1, f2, f3, f4, f5, f6, f7, h0, h1, h2, h3, h4, h5, h6, h7, fracBits, gradFracBits, keepGrads);
+      flag |= step_cells(wp, gp, -<i64>xi, true, false, width, rate, d0, d1, d2, d3, d4, d5, d6, d7, f0, f1, f2, f3, f4, f5, f6, f7, h0, h1, h2, h3, h4, h5, h6, h7, fracBits, gradFracBits, keepGrads, tanhBelow, o0, o1, o2, o3, o4, o5, o6, o7);
     } else if (keepGrads) {
       zero_cells(gp, width);
     }
@@ -594,7 +621,7 @@ export function step_exact(
     xp += 4;
   } while (xp < end);
   // The bias: the row of input 2^F, whose g = (2^F·d + f) >> F is d exactly (0 ≤ f < 2^F).
-  return flag | step_cells(b + column, gb + column, <i64>1 << fracBits, false, true, width, rate, d0, d1, d2, d3, d4, d5, d6, d7, f0, f1, f2, f3, f4, f5, f6, f7, h0, h1, h2, h3, h4, h5, h6, h7, fracBits, gradFracBits, keepGrads);
+  return flag | step_cells(b + column, gb + column, <i64>1 << fracBits, false, true, width, rate, d0, d1, d2, d3, d4, d5, d6, d7, f0, f1, f2, f3, f4, f5, f6, f7, h0, h1, h2, h3, h4, h5, h6, h7, fracBits, gradFracBits, keepGrads, false, 0, 0, 0, 0, 0, 0, 0, 0);
 }
 
 /**
@@ -660,6 +687,30 @@ export function step_pass4(
   fracBits: i32, gradFracBits: i32, lr: i32, keepGrads: bool,
 ): void {
   step_pass(x, dZ, w, b, gw, gb, fanIn, units, j, 4, fracBits, gradFracBits, lr, keepGrads);
+}
+
+/**
+ * dense_backward_input, dense_backward_step and the tanh_backward of the layer below,
+ * for a layer of at most eight units (one step pass) whose input x is a tanh layer's
+ * output: the pass that updates a row also reads its old weights for dA[i] and gives
+ * the layer below dZ[i] = dA[i]·(1 − x[i]²). The same results bit for bit as the three
+ * calls (dA is written too), with one pass over w instead of two and no calls.
+ */
+// @ts-ignore: decorator
+@inline export function dense_backward_step_tanh_below(
+  x: usize, dZ: usize, w: usize, b: usize, gw: usize, gb: usize, tables: usize, dA: usize, dZBelow: usize,
+  fanIn: i32, units: i32, fracBits: i32, gradFracBits: i32, lr: i32, keepGrads: bool, accShift: i32,
+): void {
+  if (!fast_bound(x, dZ, fanIn, units, fracBits, gradFracBits, lr, true, false)) {
+    dense_backward_input(w, dZ, dA, fanIn, units, fracBits, gradFracBits, accShift);
+    step_exact(x, dZ, w, b, gw, gb, tables, fanIn, units, fracBits, gradFracBits, lr, keepGrads);
+    tanh_backward(x, dA, dZBelow, fanIn, fracBits, gradFracBits);
+    return;
+  }
+  const flag = keepGrads
+    ? step_columns(x, dZ, w, b, gw, gb, fanIn, units, 0, units, fracBits, gradFracBits, lr, true, true, dA, dZBelow, accShift)
+    : step_columns(x, dZ, w, b, gw, gb, fanIn, units, 0, units, fracBits, gradFracBits, lr, false, true, dA, dZBelow, accShift);
+  if ((flag >>> 32) != 0) step_columns_saturate(x, dZ, w, b, fanIn, units, 0, units, fracBits, gradFracBits, lr);
 }
 
 /**

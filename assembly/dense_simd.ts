@@ -277,3 +277,6 @@ function step_row_saturate(x: i32, dZ: usize, wRow: usize, wide: i32, fracBits: 
     step_row_tail(xi, dZ, wRow, gRow, wide, units, fracBits, gradFracBits, lr, keepGrads);
   }
 }
+
+// Layers of at most eight units above a tanh layer: the scalar kernel serves both targets.
+export { dense_backward_step_tanh_below } from "./dense";

@@ -35,26 +35,32 @@ export function tanh_forward(
 }
 
 /**
- * dZ[j] = dA[j] · (1 − y[j]²), from the output y (q.F); dA, dZ in q.G.
+ * dZ[at] = dA[at] · (1 − y²) (at in bytes), from the output y (q.F); dA, dZ in q.G;
+ * one = 2^F (a loop's invariant; addresses formed in the branches, as loops want them).
  * 1 − y² saturates for outputs outside [−1, 1] (only garbage buffers hold those).
  * Inside (every output of forward), y² ≤ 2^2F rounds without its sign term to at most
  * 2^F, so 1 − y² ∈ [0, 2^F] and |dZ| ≤ |dA|: nothing saturates.
  */
+// @ts-ignore: decorator
+@inline export function tanh_grad_to(dZ: usize, dA: usize, at: usize, y: i32, one: i64, fracBits: i32, gradFracBits: i32): void {
+  if (<u32>(y + <i32>one) <= <u32>(2 * one)) {
+    const slope = one - ((<i64>y * <i64>y + (one >> 1)) >> fracBits);
+    store<i32>(dZ + at, <i32>round_shift_i64(<i64>load<i32>(dA + at) * slope, fracBits));
+  } else {
+    const yw = <i64>y;
+    const ySquared = <i64>q_rescale_sat(yw * yw, 2 * fracBits, fracBits); // |y| ≤ 2^31: y² ≤ 2^62
+    const slope = sat_i32(one - ySquared);
+    store<i32>(dZ + at, q_mul_round_sat(load<i32>(dA + at), gradFracBits, slope, fracBits, gradFracBits));
+  }
+}
+
+/** dZ[j] = dA[j] · (1 − y[j]²) for n units (tanh_grad_to). */
 export function tanh_backward(y: usize, dA: usize, dZ: usize, n: i32, fracBits: i32, gradFracBits: i32): void {
   const one = <i64>1 << fracBits;
   const bytes = <usize>n << 2; // n ≥ 1: the loop tests at its end
   let at: usize = 0;
   do {
-    const yj = load<i32>(y + at);
-    if (<u32>(yj + <i32>one) <= <u32>(2 * one)) {
-      const slope = one - ((<i64>yj * <i64>yj + (one >> 1)) >> fracBits);
-      store<i32>(dZ + at, <i32>round_shift_i64(<i64>load<i32>(dA + at) * slope, fracBits));
-    } else {
-      const yw = <i64>yj;
-      const ySquared = <i64>q_rescale_sat(yw * yw, 2 * fracBits, fracBits); // |y| ≤ 2^31: y² ≤ 2^62
-      const slope = sat_i32(one - ySquared);
-      store<i32>(dZ + at, q_mul_round_sat(load<i32>(dA + at), gradFracBits, slope, fracBits, gradFracBits));
-    }
+    tanh_grad_to(dZ, dA, at, load<i32>(y + at), one, fracBits, gradFracBits);
     at += 4;
   } while (at < bytes);
 }

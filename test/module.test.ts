@@ -104,7 +104,14 @@ describe("ABI v1", () => {
   });
 
   it("train_step (fused backward and step) is bit-identical to zero_grad, forward, loss, backward, step", async () => {
-    const specs = [model, parseSpecText(JSON.stringify({ ...randomSpec({ seed: 3, activations: ["relu", "softmax"], loss: "cross_entropy" }), sample: { input: [0.5, 0, -1, 2], target: [0, 1, 0] } }))];
+    const withSample = (spec: object, target: number[]) => parseSpecText(JSON.stringify({ ...spec, sample: { input: [0.5, 0, -1, 2], target } }));
+    const specs = [
+      model,
+      withSample(randomSpec({ seed: 3, activations: ["relu", "softmax"], loss: "cross_entropy" }), [0, 1, 0]),
+      // Over a tanh layer, a step of at most 8 units also gives tanh's dZ (dense_backward_step_tanh_below).
+      withSample(JSON.parse(readFileSync(join(ROOT, "examples", "iris.json"), "utf8")), [0, 0, 1]),
+      withSample(randomSpec({ seed: 5, activations: ["tanh", "sigmoid"], loss: "l2", outputs: 1 }), [0.3]),
+    ];
     for (const m of specs) {
       const { wasm, manifest } = await buildModel(m);
       const fused = await Firmware.load(wasm, manifest);

@@ -523,9 +523,9 @@ function biasInAcc(b: number, F: number, accFrac: number): bigint {
  * The per-call bound of the fused step: every x within it (the kernel checks a bound on
  * max |x| once per call, which may be up to twice the max), or just past it.
  */
-const denseLayerNearCallBound = (F: number, G: number) =>
+const denseLayerNearCallBound = (F: number, G: number, maxUnits = 40) =>
   fc
-    .record({ fanIn: fc.integer({ min: 1, max: 6 }), units: fc.integer({ min: 1, max: 40 }), lr: fc.oneof(anyI32(F), fc.constantFrom(1, -1, 2 ** F, INT32_MIN)) })
+    .record({ fanIn: fc.integer({ min: 1, max: 6 }), units: fc.integer({ min: 1, max: maxUnits }), lr: fc.oneof(anyI32(F), fc.constantFrom(1, -1, 2 ** F, INT32_MIN)) })
     .chain(({ fanIn, units, lr }) =>
       fc.array(fc.oneof(anyI32(F), fc.integer({ min: -(2 ** G), max: 2 ** G })), { minLength: units, maxLength: units }).chain((dZ) => {
         const maxDZ = dZ.reduce((m, v) => (Math.abs(v) > m ? Math.abs(v) : m), 1);
@@ -539,11 +539,11 @@ const denseLayerNearCallBound = (F: number, G: number) =>
       }),
     );
 
-const denseLayer = (F: number, G: number) => {
+const denseLayer = (F: number, G: number, maxUnits = 19) => {
   const i32 = anyI32(F);
   const nearBound = (scale: bigint) => nearMagnitude(Number(scale), 1);
   return fc
-    .record({ fanIn: fc.integer({ min: 1, max: 12 }), units: fc.integer({ min: 1, max: 19 }), lr: fc.oneof(i32, fc.constantFrom(0, 1, -1, INT32_MIN, INT32_MAX, 2 ** F)) })
+    .record({ fanIn: fc.integer({ min: 1, max: 12 }), units: fc.integer({ min: 1, max: maxUnits }), lr: fc.oneof(i32, fc.constantFrom(0, 1, -1, INT32_MIN, INT32_MAX, 2 ** F)) })
     .chain(({ fanIn, units, lr }) =>
       fc
         .array(fc.oneof(i32, fc.integer({ min: -(2 ** G), max: 2 ** G })), { minLength: units, maxLength: units })
@@ -579,33 +579,60 @@ describe.each(DENSE_FORMATS.flatMap((f) => (["mcu", "web"] as const).map((target
     };
     const read = (mem: Int32Array, at: number, n: number) => Array.from(mem.subarray(at / 4, at / 4 + n));
 
-    const checkStep = (l: Layer, keepGrads: boolean, xBounded = false) => {
-        const mem = load(l);
-        probe.dense_backward_step(l.fanIn, l.units, l.lr, keepGrads ? 1 : 0, xBounded ? 1 : 0);
-        const lr = BigInt(l.lr);
-        const update = (g: number) => clamp(roundShift(lr * BigInt(g), G));
-        const wantB = l.b.map((b, j) => clamp(BigInt(b) - BigInt(update(l.dZ[j]))));
-        const wantW: number[] = [];
-        const wantGw: number[] = [];
-        l.x.forEach((x, i) => {
-          for (let j = 0; j < l.units; j++) {
-            const w = l.w[i * l.units + j];
-            if (x === 0) {
-              wantW.push(w);
-              wantGw.push(0);
-              continue;
-            }
-            const g = clamp(roundShift(BigInt(x) * BigInt(l.dZ[j]), F));
-            wantGw.push(g);
-            wantW.push(clamp(BigInt(w) - BigInt(update(g))));
+    /** The step's results by the BigInt oracle: g = sat(round(x·dZ)), w = sat(w − sat(round(lr·g))), b the same with dZ. */
+    const expectStep = (mem: Int32Array, l: Layer, keepGrads: boolean) => {
+      const lr = BigInt(l.lr);
+      const update = (g: number) => clamp(roundShift(lr * BigInt(g), G));
+      const wantB = l.b.map((b, j) => clamp(BigInt(b) - BigInt(update(l.dZ[j]))));
+      const wantW: number[] = [];
+      const wantGw: number[] = [];
+      l.x.forEach((x, i) => {
+        for (let j = 0; j < l.units; j++) {
+          const w = l.w[i * l.units + j];
+          if (x === 0) {
+            wantW.push(w);
+            wantGw.push(0);
+            continue;
           }
-        });
-        expect(read(mem, probe.bias_ptr(), l.units)).toEqual(wantB);
-        expect(read(mem, probe.weight_ptr(), l.fanIn * l.units)).toEqual(wantW);
-        if (keepGrads) {
-          expect(read(mem, probe.grad_weight_ptr(), l.fanIn * l.units)).toEqual(wantGw);
-          expect(read(mem, probe.grad_bias_ptr(), l.units)).toEqual(l.dZ);
+          const g = clamp(roundShift(BigInt(x) * BigInt(l.dZ[j]), F));
+          wantGw.push(g);
+          wantW.push(clamp(BigInt(w) - BigInt(update(g))));
         }
+      });
+      expect(read(mem, probe.bias_ptr(), l.units)).toEqual(wantB);
+      expect(read(mem, probe.weight_ptr(), l.fanIn * l.units)).toEqual(wantW);
+      if (keepGrads) {
+        expect(read(mem, probe.grad_weight_ptr(), l.fanIn * l.units)).toEqual(wantGw);
+        expect(read(mem, probe.grad_bias_ptr(), l.units)).toEqual(l.dZ);
+      }
+    };
+
+    /** dX = Σ_j floor(w·dZ / 2^s), rounded once to q.G, on the weights before any update. */
+    const inputGradient = (l: Layer, s: number) =>
+      l.x.map((_, i) => {
+        let sum = 0n;
+        for (let j = 0; j < l.units; j++) sum += floorShift(BigInt(l.w[i * l.units + j]) * BigInt(l.dZ[j]), s);
+        return rescaleOracle(sum, F + G - s, G);
+      });
+
+    const checkStep = (l: Layer, keepGrads: boolean, xBounded = false) => {
+      const mem = load(l);
+      probe.dense_backward_step(l.fanIn, l.units, l.lr, keepGrads ? 1 : 0, xBounded ? 1 : 0);
+      expectStep(mem, l, keepGrads);
+    };
+
+    // The fused step over a tanh layer (at most 8 units, x its outputs): the step, the
+    // dA of dense_backward_input on the old weights, and tanh's backward at y = x.
+    const checkStepTanhBelow = (l: Layer, keepGrads: boolean) => {
+      const mem = load(l);
+      const s = accShiftFor(l.units);
+      probe.dense_backward_step_tanh_below(l.fanIn, l.units, l.lr, keepGrads ? 1 : 0, s);
+      expectStep(mem, l, keepGrads);
+      const dA = inputGradient(l, s);
+      expect(read(mem, probe.output_ptr(), l.fanIn)).toEqual(dA);
+      const one = 1n << BigInt(F);
+      const slope = (y: number) => clamp(one - BigInt(rescaleOracle(BigInt(y) * BigInt(y), 2 * F, F)));
+      expect(read(mem, probe.below_ptr(), l.fanIn)).toEqual(dA.map((d, i) => mulOracle(d, slope(l.x[i]), F)));
     };
 
     test.prop([layer, fc.boolean()], seeded(RUNS.vector))(
@@ -631,6 +658,15 @@ describe.each(DENSE_FORMATS.flatMap((f) => (["mcu", "web"] as const).map((target
       (l, extremes, keepGrads) => checkStep(bounded(l, extremes), keepGrads, true),
     );
 
+    test.prop([denseLayer(F, G, 8), fc.array(fc.boolean(), { minLength: 12, maxLength: 12 }), fc.boolean()], seeded(RUNS.vector))(
+      "dense_backward_step_tanh_below is the step, dA and tanh's backward at y = x, exactly, inputs at ±2^F",
+      (l, extremes, keepGrads) => checkStepTanhBelow(bounded(l, extremes), keepGrads),
+    );
+    test.prop([denseLayerNearCallBound(F, G, 8), fc.array(fc.boolean(), { minLength: 40, maxLength: 40 }), fc.boolean()], seeded(RUNS.vector))(
+      "dense_backward_step_tanh_below is exact near its once-per-call bound, weights near saturation",
+      (l, extremes, keepGrads) => checkStepTanhBelow(bounded(l, extremes), keepGrads),
+    );
+
     test.prop([layer], seeded(RUNS.vector))("dense_backward is gw = sat(gw + sat(round(x·dZ))), gb = sat(gb + dZ), exactly", (l) => {
       const mem = load(l);
       probe.dense_backward(l.fanIn, l.units);
@@ -647,12 +683,7 @@ describe.each(DENSE_FORMATS.flatMap((f) => (["mcu", "web"] as const).map((target
       const mem = load(l);
       const s = accShiftFor(l.units);
       probe.dense_backward_input(l.fanIn, l.units, s);
-      const want = l.x.map((_, i) => {
-        let sum = 0n;
-        for (let j = 0; j < l.units; j++) sum += floorShift(BigInt(l.w[i * l.units + j]) * BigInt(l.dZ[j]), s);
-        return rescaleOracle(sum, F + G - s, G);
-      });
-      expect(read(mem, probe.output_ptr(), l.fanIn)).toEqual(want);
+      expect(read(mem, probe.output_ptr(), l.fanIn)).toEqual(inputGradient(l, s));
     });
 
     test.prop([layer], seeded(RUNS.vector))("dense_forward is z = b + Σ_i floor(x·w / 2^s), rounded once to q.F, exactly", (l) => {

@@ -226,12 +226,24 @@ function gradientPlan(model: Model, code: ModelCode, write: GradientWrite): stri
   const lowest = lowestTrainable(model);
   // The fused steps' callers run the loss's backward with its value (stepLoss) where they can.
   const lines = write !== "accumulate" && fusesLoss(code) ? [] : [code.loss.backward(code.lossContext)];
+  let belowDone = false;
   for (let l = last; l >= lowest; l--) {
     const v = code.names(l);
     const activationBackward = ACTIVATION_CODE[model.layers[l].activation].backward(v);
-    if (activationBackward) lines.push(activationBackward);
+    if (activationBackward && !belowDone) lines.push(activationBackward);
+    belowDone = false;
     const t = code.tensors[l];
     const fanIn = fanInOf(model, l);
+    const trains = write === "fused" ? t.gradWeight !== null : write === "fused-lean" && isTrainable(model.layers[l]);
+    if (trains && l > lowest && fusesTanhBelow(model, l)) {
+      const grads = write === "fused" ? `GRADS + ${t.gradWeight}, GRADS + ${t.gradBias}` : "0, 0";
+      const below = code.names(l - 1);
+      lines.push(
+        `dense_backward_step_tanh_below(${code.inputOf(l)}, ${v.dZ}, PARAMS + ${t.weight}, PARAMS + ${t.bias}, ${grads}, STEP_TABLES, ${below.dA}, ${below.dZ}, ${fanIn}, ${v.n}, F, G, lr, ${write === "fused" ? "keepGrads" : "false"}, ${accShiftFor(v.n)});`,
+      );
+      belowDone = true;
+      continue;
+    }
     if (l > lowest) {
       lines.push(`dense_backward_input(PARAMS + ${t.weight}, ${v.dZ}, DA${l - 1}, ${fanIn}, ${v.n}, F, G, ${accShiftFor(v.n)});`);
     }
@@ -252,6 +264,14 @@ function gradientPlan(model: Model, code: ModelCode, write: GradientWrite): stri
     );
   }
   return lines;
+}
+
+/**
+ * Whether layer l's fused step also gives the tanh layer below its dZ
+ * (dense_backward_step_tanh_below): at most eight units, so one pass holds all of dZ.
+ */
+function fusesTanhBelow(model: Model, l: number): boolean {
+  return l > 0 && model.layers[l - 1].activation === "tanh" && model.layers[l].units <= 8;
 }
 
 /**
@@ -602,6 +622,7 @@ export function generateEntry(model: Model, target: Target = "mcu"): GeneratedEn
   if (trains) {
     imports.add("q", "div_round_i64", "q_zero");
     imports.add(DENSE_KERNELS[target], "dense_backward_input", ...(model.training === "full" ? ["dense_backward"] : []), ...(fusesStep(model) ? ["dense_backward_step"] : []));
+    if (stepsFused(model) && model.layers.some((_, l) => fusesTanhBelow(model, l))) imports.add(DENSE_KERNELS[target], "dense_backward_step_tanh_below");
     for (const layer of model.layers) {
       const kernel = ACTIVATION_CODE[layer.activation].kernel;
       if (kernel !== "softmax") imports.add(kernel, `${kernel}_backward`);
@@ -611,13 +632,20 @@ export function generateEntry(model: Model, target: Target = "mcu"): GeneratedEn
     if (fusesLoss(code) && stepsFused(model)) imports.add(loss.kernel, loss.withBackward!.kernel);
   }
 
-  const forwardLines = model.layers.flatMap((layer, l) => {
+  const layerForward = (l: number): string[] => {
     const v = names(l);
     return [
       `dense_forward(${code.inputOf(l)}, PARAMS + ${code.tensors[l].weight}, PARAMS + ${code.tensors[l].bias}, ${v.z}, ${fanInOf(model, l)}, ${v.n}, F, ${accShiftFor(fanInOf(model, l))});`,
-      (forwardFeedsLoss && l === last ? "return " : "") + ACTIVATION_CODE[layer.activation].forward(v, lut),
+      (forwardFeedsLoss && l === last ? "return " : "") + ACTIVATION_CODE[model.layers[l].activation].forward(v, lut),
     ];
-  });
+  };
+  // Each hidden layer in a function of its own, which binaryen inlines where it is
+  // small: in one function, a whole forward pass outgrows wasm3's constant table (64
+  // slots in microcontroller builds), and every constant past it costs an operation.
+  const hiddenForward = model.layers.slice(0, last).map(
+    (_, l) => `function forward_layer${l}(input: usize): void {\n  ${layerForward(l).join("\n  ")}\n}\n`,
+  );
+  const forwardLines = [...model.layers.slice(0, last).map((_, l) => `forward_layer${l}(input);`), ...layerForward(last)];
 
   const bufferLines = [
     `const INPUT: usize = ${layout.input};`,
@@ -669,6 +697,7 @@ ${optimizer.constants.join("\n")}
 ${trains ? `\nlet learningRate: i32 = ${toQ(model.learningRate, F, "learningRate")};\n` : ""}
 ${pointers.join("\n")}
 
+${hiddenForward.join("\n")}
 function forward_from(input: usize): ${forwardFeedsLoss ? "i64" : "void"} {
   ${forwardLines.join("\n  ")}
 }

@@ -44,6 +44,11 @@ export interface ProbeExports {
   dense_backward(fanIn: number, units: number): void;
   /** dense_backward_step: w and b −= lr·(x·dZ, dZ); with keepGrads (1) the grads buffers get the gradients; xBounded (1) promises |x| ≤ 2^F. */
   dense_backward_step(fanIn: number, units: number, lr: number, keepGrads: number, xBounded: number): void;
+  /**
+   * dense_backward_step_tanh_below (units ≤ 8, |x| ≤ 2^F): dense_backward_step with xBounded,
+   * dA (the output buffer) as dense_backward_input gives it, and the below buffer = tanh's backward at y = x.
+   */
+  dense_backward_step_tanh_below(fanIn: number, units: number, lr: number, keepGrads: number, accShift: number): void;
   /** Byte offsets of the buffers the kernels read and write. */
   vector_ptr(): number;
   output_ptr(): number;
@@ -51,6 +56,8 @@ export interface ProbeExports {
   bias_ptr(): number;
   /** dZ (q.G) of the backward kernels, and the grads of weight and bias (q.G). */
   dz_ptr(): number;
+  /** dZ (q.G) the fused step gives the tanh layer below. */
+  below_ptr(): number;
   grad_weight_ptr(): number;
   grad_bias_ptr(): number;
   memory: WebAssembly.Memory;
@@ -81,7 +88,8 @@ export async function buildProbe(fracBits: number, lut: LutConfig, options: Prob
   const biasAt = outputAt + PROBE_VECTOR_WORDS * 4;
   const dzAt = biasAt + PROBE_VECTOR_WORDS * 4;
   const gradBiasAt = dzAt + PROBE_VECTOR_WORDS * 4;
-  const tablesAt = gradBiasAt + PROBE_VECTOR_WORDS * 4;
+  const belowAt = gradBiasAt + PROBE_VECTOR_WORDS * 4;
+  const tablesAt = belowAt + PROBE_VECTOR_WORDS * 4;
   const weightAt = tablesAt + PROBE_VECTOR_WORDS * STEP_TABLE_BYTES_PER_UNIT;
   const gradWeightAt = weightAt + PROBE_MATRIX_WORDS * 4;
   const end = gradWeightAt + PROBE_MATRIX_WORDS * 4;
@@ -103,6 +111,7 @@ const OUTPUT: usize = ${outputAt};
 const BIAS: usize = ${biasAt};
 const DZ: usize = ${dzAt};
 const GRAD_BIAS: usize = ${gradBiasAt};
+const BELOW: usize = ${belowAt};
 const TABLES: usize = ${tablesAt};
 const WEIGHT: usize = ${weightAt};
 const GRAD_WEIGHT: usize = ${gradWeightAt};
@@ -144,7 +153,11 @@ export function dense_backward(fanIn: i32, units: i32): void {
 export function dense_backward_step(fanIn: i32, units: i32, lr: i32, keepGrads: i32, xBounded: i32): void {
   dense.dense_backward_step(VECTOR, DZ, WEIGHT, BIAS, GRAD_WEIGHT, GRAD_BIAS, TABLES, fanIn, units, F, G, lr, keepGrads != 0, xBounded != 0);
 }
+export function dense_backward_step_tanh_below(fanIn: i32, units: i32, lr: i32, keepGrads: i32, accShift: i32): void {
+  dense.dense_backward_step_tanh_below(VECTOR, DZ, WEIGHT, BIAS, GRAD_WEIGHT, GRAD_BIAS, TABLES, OUTPUT, BELOW, fanIn, units, F, G, lr, keepGrads != 0, accShift);
+}
 export function dz_ptr(): usize { return DZ; }
+export function below_ptr(): usize { return BELOW; }
 export function grad_weight_ptr(): usize { return GRAD_WEIGHT; }
 export function grad_bias_ptr(): usize { return GRAD_BIAS; }
 export function vector_ptr(): usize { return VECTOR; }
