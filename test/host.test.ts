@@ -123,6 +123,20 @@ function lowRateModel(): Model {
   return parseSpec({ ...spec, name: "low-rate", format: "q16.16", optimizer: { type: "sgd", learningRate: 0.01 } });
 }
 
+/** A 4-8-8 tanh/linear net with a sample: the widest step over a tanh layer. */
+function randomWide(): Record<string, unknown> {
+  const draw = mulberry32(88);
+  const weights = [4, 8].map((fanIn) => ({
+    weight: Array.from({ length: fanIn }, () => Array.from({ length: 8 }, () => draw() - 0.5)),
+    bias: Array.from({ length: 8 }, () => draw() - 0.5),
+  }));
+  return {
+    format: "q8.24", inputs: 4, layers: [{ units: 8, activation: "tanh" }, { units: 8, activation: "linear" }],
+    loss: { type: "l2" }, optimizer: { type: "sgd", learningRate: 0.1 }, weights,
+    sample: { input: [0.5, -1, 0.25, 2], target: [0.1, -0.2, 0.3, -0.4, 0.5, -0.6, 0.7, -0.8] },
+  };
+}
+
 describe("the host library's files", () => {
   it("are qfirm.h and one C file per runtime, each runtime's part after the shared one", async () => {
     for (const host of HOSTS) {
@@ -182,6 +196,16 @@ describeWith({ runtimes: ["wasm3", "wamr"], tools: [["cc", "gcc"], ["cmake", "cm
     const low = await buildModel(lowRateModel());
     await writeFile(join(dir, "low.wasm"), low.wasm);
     scenarios.push(await trainingScenario("q16.16, learning rate below __heap_base", join(dir, "low.wasm"), low));
+    // Steps that also give the tanh layer below its dZ, up to the widest (8 units): their
+    // frames must fit WAMR classic's default 2 KiB operand stack, as every frame here.
+    const iris = parseSpecText(readFileSync(join(ROOT, "examples", "iris.json"), "utf8"), "iris.json");
+    const wide = parseSpec({ ...randomWide(), name: "tanh-8-8" });
+    for (const [name, model] of [["iris (tanh 8 → 3)", iris], ["tanh 8 → 8, l2", wide]] as const) {
+      const built = await buildModel({ ...model, batchCapacity: BATCH_ROWS });
+      const path = join(dir, `${built.manifest.name}.wasm`);
+      await writeFile(path, built.wasm);
+      scenarios.push(await trainingScenario(name, path, built));
+    }
   });
   afterAll(async () => {
     if (dir) await rm(dir, { recursive: true, force: true });
@@ -199,7 +223,7 @@ describeWith({ runtimes: ["wasm3", "wamr"], tools: [["cc", "gcc"], ["cmake", "cm
 
   it.each(HOST_RUNTIMES)("%s: every pairing trains bit-identically to V8: losses, params, batched entries", async (runtime: HostRuntimeName) => {
     await runScenarios(runtime, scenarios);
-    expect(scenarios.length).toBe(CASES.length + 2);
+    expect(scenarios.length).toBe(CASES.length + 4);
   });
 
   it.each(HOST_RUNTIMES)("%s: linear memory is what the module uses, not the 64 KiB page it declares", async (runtime) => {

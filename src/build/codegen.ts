@@ -221,11 +221,12 @@ type GradientWrite =
  * ∂L/∂x for the layer below (while one below trains), and, where the layer trains, its
  * gradients by `write`. A frozen layer gets no gradients and no update.
  */
-function gradientPlan(model: Model, code: ModelCode, write: GradientWrite): string[] {
+function gradientPlan(model: Model, code: ModelCode, write: GradientWrite): { lines: string[]; functions: string[] } {
   const last = model.layers.length - 1;
   const lowest = lowestTrainable(model);
   // The fused steps' callers run the loss's backward with its value (stepLoss) where they can.
   const lines = write !== "accumulate" && fusesLoss(code) ? [] : [code.loss.backward(code.lossContext)];
+  const functions: string[] = [];
   let belowDone = false;
   for (let l = last; l >= lowest; l--) {
     const v = code.names(l);
@@ -236,11 +237,15 @@ function gradientPlan(model: Model, code: ModelCode, write: GradientWrite): stri
     const fanIn = fanInOf(model, l);
     const trains = write === "fused" ? t.gradWeight !== null : write === "fused-lean" && isTrainable(model.layers[l]);
     if (trains && l > lowest && fusesTanhBelow(model, l)) {
-      const grads = write === "fused" ? `GRADS + ${t.gradWeight}, GRADS + ${t.gradBias}` : "0, 0";
+      // A function of its own: inlined, its frame would sit on WAMR classic's 2 KiB
+      // operand stack beside the next layer's step (test/host.test.ts).
+      const full = write === "fused";
       const below = code.names(l - 1);
-      lines.push(
-        `dense_backward_step_tanh_below(${code.inputOf(l)}, ${v.dZ}, PARAMS + ${t.weight}, PARAMS + ${t.bias}, ${grads}, STEP_TABLES, ${below.dA}, ${below.dZ}, ${fanIn}, ${v.n}, F, G, lr, ${write === "fused" ? "keepGrads" : "false"}, ${accShiftFor(v.n)});`,
-      );
+      functions.push(`function step_tanh_below${l}(${full ? "keepGrads: bool, " : ""}lr: i32): void {
+  dense_backward_step_tanh_below(${code.inputOf(l)}, ${v.dZ}, PARAMS + ${t.weight}, PARAMS + ${t.bias}, ${full ? `GRADS + ${t.gradWeight}, GRADS + ${t.gradBias}` : "0, 0"}, STEP_TABLES, ${below.dA}, ${below.dZ}, ${fanIn}, ${v.n}, F, G, lr, ${full ? "keepGrads" : "false"}, ${accShiftFor(v.n)});
+}
+`);
+      lines.push(`step_tanh_below${l}(${full ? "keepGrads, " : ""}lr);`);
       belowDone = true;
       continue;
     }
@@ -263,7 +268,7 @@ function gradientPlan(model: Model, code: ModelCode, write: GradientWrite): stri
         : `dense_backward_step(${code.inputOf(l)}, ${v.dZ}, PARAMS + ${t.weight}, PARAMS + ${t.bias}, ${gw}, ${gb}, STEP_TABLES, ${fanIn}, ${v.n}, F, G, lr, keepGrads, ${boundedInput(model, l)});`,
     );
   }
-  return lines;
+  return { lines, functions };
 }
 
 /**
@@ -433,10 +438,12 @@ export function set_learning_rate(q: i32): void {
 }
 `;
   if (model.training === "lean") {
+    const plan = gradientPlan(model, code, "fused-lean");
     return `${forwardAndLoss}
+${plan.functions.join("\n")}
 /** Backward with each trainable layer's SGD step fused in (dense_backward_step); no grads are kept. */
 function backward_step_from(input: usize, target: usize, lr: i32): void {
-  ${gradientPlan(model, code, "fused-lean").join("\n  ")}
+  ${plan.lines.join("\n  ")}
 }
 
 export function train_step(): i32 {
@@ -448,7 +455,7 @@ export function train_step(): i32 {
   }
   const common = `${forwardAndLoss}
 function backward_from(input: usize, target: usize): void {
-  ${gradientPlan(model, code, "accumulate").join("\n  ")}
+  ${gradientPlan(model, code, "accumulate").lines.join("\n  ")}
 }
 
 export function zero_grad(): void {
@@ -479,13 +486,15 @@ export function train_step(): i32 {
 }
 `;
   }
+  const plan = gradientPlan(model, code, "fused");
   return `${common}
+${plan.functions.join("\n")}
 /**
  * zero_grad, backward_from and step in one pass per layer (dense_backward_step):
  * params bit-identical; grads too with keepGrads, else left alone.
  */
 function backward_step_from(input: usize, target: usize, keepGrads: bool, lr: i32): void {
-  ${gradientPlan(model, code, "fused").join("\n  ")}
+  ${plan.lines.join("\n  ")}
 }
 
 export function train_step(): i32 {
