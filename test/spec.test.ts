@@ -236,6 +236,20 @@ describe("training options: trainable layers, optimizers, decay, training modes"
     expect(parseSpec(spec).training).toBe("none");
   });
 
+  it("lets an inference-only spec's sample leave out its target, and no other spec's", () => {
+    const spec = example();
+    delete spec.loss;
+    delete spec.optimizer;
+    spec.training = "none";
+    delete spec.sample.target;
+    expect(parseSpec(spec).sample).toEqual({ input: [0.02, 0.03, -2.06], target: [0] });
+    const trains = example();
+    delete trains.sample.target;
+    const error = specError(() => parseSpec(trains));
+    expect(error.path).toBe("sample.target");
+    expect(error.problem).toBe('is missing; a model that trains needs it (only "training": "none" may leave it out)');
+  });
+
   const cases: [string, (spec: any) => void, string, string][] = [
     ["a beta on sgd", (s) => (s.optimizer.beta1 = 0.9), "optimizer.beta1", 'only "adam" takes beta1, not "sgd"'],
     ["momentum on adam", (s) => (s.optimizer = { type: "adam", learningRate: 0.01, momentum: 0.9 }), "optimizer.momentum", 'only "sgd" takes momentum, not "adam"'],

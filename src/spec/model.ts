@@ -82,6 +82,7 @@ export interface LayerWeights {
 
 export interface Sample {
   input: number[];
+  /** Zeros where an inference-only spec gave none (its module has no target). */
   target: number[];
 }
 

@@ -221,10 +221,10 @@ export const SPEC_SCHEMA: SchemaObject = {
       properties: { capacity: { type: "integer", minimum: 1, maximum: 65536 } },
     },
     sample: {
-      description: "One input and its target, for `qfirm check` and the module's initial buffers.",
+      description: "One input and its target, for `qfirm check` and the module's initial buffers (an inference-only spec may leave the target out).",
       type: "object",
       additionalProperties: false,
-      required: ["input", "target"],
+      required: ["input"],
       properties: { input: numberArray, target: numberArray },
     },
   },
@@ -245,7 +245,7 @@ interface RawSpec {
   weights?: LayerWeights[];
   init?: { seed: number };
   batch?: { capacity: number };
-  sample?: Sample;
+  sample?: { input: number[]; target?: number[] };
 }
 
 interface RawOptimizer {
@@ -354,7 +354,7 @@ export function parseSpec(value: unknown): Model {
   const model: Model = {
     name: spec.name, format, gradFormat, inputs, layers, loss, learningRate, optimizer, training, lut, batchCapacity, weights,
   };
-  if (spec.sample) model.sample = checkSample(spec.sample, shape, loss.type, format);
+  if (spec.sample) model.sample = checkSample(spec.sample, shape, loss.type, format, training);
   return model;
 }
 
@@ -573,21 +573,29 @@ function checkWeightShapes(weights: LayerWeights[], shape: Shape): void {
   });
 }
 
-function checkSample(sample: Sample, shape: Shape, lossType: string, format: QFormat): Sample {
+function checkSample(sample: NonNullable<RawSpec["sample"]>, shape: Shape, lossType: string, format: QFormat, training: Training): Sample {
   const outputs = shape.layers[shape.layers.length - 1].units;
-  if (sample.input.length !== shape.inputs) {
-    throw new SpecError("sample.input", `has ${plural(sample.input.length, "value")}; the model takes ${plural(shape.inputs, "input")}`);
+  const { input, target } = sample;
+  if (input.length !== shape.inputs) {
+    throw new SpecError("sample.input", `has ${plural(input.length, "value")}; the model takes ${plural(shape.inputs, "input")}`);
   }
-  if (sample.target.length !== outputs) {
-    throw new SpecError("sample.target", `has ${plural(sample.target.length, "value")}; the model has ${plural(outputs, "output")}`);
+  if (target === undefined && training !== "none") {
+    throw new SpecError("sample.target", `is missing; a model that trains needs it (only "training": "none" may leave it out)`);
   }
-  checkValues(sample.input, format, () => "sample.input");
-  checkValues(sample.target, format, () => "sample.target");
+  if (target !== undefined && target.length !== outputs) {
+    throw new SpecError("sample.target", `has ${plural(target.length, "value")}; the model has ${plural(outputs, "output")}`);
+  }
+  checkValues(input, format, () => "sample.input");
+  if (target === undefined) {
+    // Nothing reads an inference-only module's target: zeros keep Sample's shape.
+    return { input: input.slice(), target: new Array<number>(outputs).fill(0) };
+  }
+  checkValues(target, format, () => "sample.target");
   if (lossType === "hinge") {
-    const i = sample.target.findIndex((t) => t !== 1 && t !== -1);
-    if (i >= 0) throw new SpecError(`sample.target[${i}]`, `${short(sample.target[i])} is not -1 or 1, as loss "hinge" needs`);
+    const i = target.findIndex((t) => t !== 1 && t !== -1);
+    if (i >= 0) throw new SpecError(`sample.target[${i}]`, `${short(target[i])} is not -1 or 1, as loss "hinge" needs`);
   }
-  return { input: sample.input.slice(), target: sample.target.slice() };
+  return { input: input.slice(), target: target.slice() };
 }
 
 /** Each value converts to the format (format.ts's rule). The path is built only on failure. */
