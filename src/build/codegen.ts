@@ -219,7 +219,9 @@ type GradientWrite =
  * The backward pass: the loss's gradient, then from the last layer down to the lowest
  * trainable one (below it nothing needs ∂L/∂x): each layer's activation backward, its
  * ∂L/∂x for the layer below (while one below trains), and, where the layer trains, its
- * gradients by `write`. A frozen layer gets no gradients and no update.
+ * gradients by `write`. A frozen layer gets no gradients and no update. A fused step
+ * over a tanh layer also gives that layer its dZ (fusesTanhBelow), from a function of
+ * its own: `lines` are the caller's body, `functions` go before it.
  */
 function gradientPlan(model: Model, code: ModelCode, write: GradientWrite): { lines: string[]; functions: string[] } {
   const last = model.layers.length - 1;
@@ -227,12 +229,12 @@ function gradientPlan(model: Model, code: ModelCode, write: GradientWrite): { li
   // The fused steps' callers run the loss's backward with its value (stepLoss) where they can.
   const lines = write !== "accumulate" && fusesLoss(code) ? [] : [code.loss.backward(code.lossContext)];
   const functions: string[] = [];
-  let belowDone = false;
+  let dZDone = false; // the fused step of the layer above wrote this layer's dZ
   for (let l = last; l >= lowest; l--) {
     const v = code.names(l);
     const activationBackward = ACTIVATION_CODE[model.layers[l].activation].backward(v);
-    if (activationBackward && !belowDone) lines.push(activationBackward);
-    belowDone = false;
+    if (activationBackward && !dZDone) lines.push(activationBackward);
+    dZDone = false;
     const t = code.tensors[l];
     const fanIn = fanInOf(model, l);
     const trains = write === "fused" ? t.gradWeight !== null : write === "fused-lean" && isTrainable(model.layers[l]);
@@ -246,7 +248,7 @@ function gradientPlan(model: Model, code: ModelCode, write: GradientWrite): { li
 }
 `);
       lines.push(`step_tanh_below${l}(${full ? "keepGrads, " : ""}lr);`);
-      belowDone = true;
+      dZDone = true;
       continue;
     }
     if (l > lowest) {
