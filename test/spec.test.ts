@@ -247,7 +247,7 @@ describe("training options: trainable layers, optimizers, decay, training modes"
     delete trains.sample.target;
     const error = specError(() => parseSpec(trains));
     expect(error.path).toBe("sample.target");
-    expect(error.problem).toBe('is missing; a model that trains needs it (only "training": "none" may leave it out)');
+    expect(error.problem).toBe('missing (required unless "training" is "none")');
   });
 
   const cases: [string, (spec: any) => void, string, string][] = [

@@ -580,7 +580,7 @@ function checkSample(sample: NonNullable<RawSpec["sample"]>, shape: Shape, lossT
     throw new SpecError("sample.input", `has ${plural(input.length, "value")}; the model takes ${plural(shape.inputs, "input")}`);
   }
   if (target === undefined && training !== "none") {
-    throw new SpecError("sample.target", `is missing; a model that trains needs it (only "training": "none" may leave it out)`);
+    throw new SpecError("sample.target", 'missing (required unless "training" is "none")');
   }
   if (target !== undefined && target.length !== outputs) {
     throw new SpecError("sample.target", `has ${plural(target.length, "value")}; the model has ${plural(outputs, "output")}`);
