@@ -607,6 +607,7 @@ export function step_exact(
       if (width > 7) { o7 = <i64>load<i32>(wp, 28); sum += (o7 * d7) >> accShift; }
       const at = xp - x;
       store_sum_folded(dA + at, 0, sum, gradFracBits, accFrac);
+      // Read back from dA: tanh_grad_to takes addresses so tanh_backward's loop keeps its code.
       tanh_grad_to(dZBelow, dA, at, xi, one, fracBits, gradFracBits);
     }
     if (xi > 0) {
@@ -650,10 +651,11 @@ function step_columns_saturate(
 @inline function step_pass(
   x: usize, dZ: usize, w: usize, b: usize, gw: usize, gb: usize, fanIn: i32, units: i32, j: i32, width: i32,
   fracBits: i32, gradFracBits: i32, lr: i32, keepGrads: bool,
+  tanhBelow: bool = false, dA: usize = 0, dZBelow: usize = 0, accShift: i32 = 0,
 ): void {
   const flag = keepGrads
-    ? step_columns(x, dZ, w, b, gw, gb, fanIn, units, j, width, fracBits, gradFracBits, lr, true)
-    : step_columns(x, dZ, w, b, gw, gb, fanIn, units, j, width, fracBits, gradFracBits, lr, false);
+    ? step_columns(x, dZ, w, b, gw, gb, fanIn, units, j, width, fracBits, gradFracBits, lr, true, tanhBelow, dA, dZBelow, accShift)
+    : step_columns(x, dZ, w, b, gw, gb, fanIn, units, j, width, fracBits, gradFracBits, lr, false, tanhBelow, dA, dZBelow, accShift);
   if ((flag >>> 32) != 0) step_columns_saturate(x, dZ, w, b, fanIn, units, j, width, fracBits, gradFracBits, lr);
 }
 
@@ -707,10 +709,7 @@ export function step_pass4(
     tanh_backward(x, dA, dZBelow, fanIn, fracBits, gradFracBits);
     return;
   }
-  const flag = keepGrads
-    ? step_columns(x, dZ, w, b, gw, gb, fanIn, units, 0, units, fracBits, gradFracBits, lr, true, true, dA, dZBelow, accShift)
-    : step_columns(x, dZ, w, b, gw, gb, fanIn, units, 0, units, fracBits, gradFracBits, lr, false, true, dA, dZBelow, accShift);
-  if ((flag >>> 32) != 0) step_columns_saturate(x, dZ, w, b, fanIn, units, 0, units, fracBits, gradFracBits, lr);
+  step_pass(x, dZ, w, b, gw, gb, fanIn, units, 0, units, fracBits, gradFracBits, lr, keepGrads, true, dA, dZBelow, accShift);
 }
 
 /**

@@ -654,9 +654,9 @@ export function generateEntry(model: Model, target: Target = "mcu"): GeneratedEn
   // small: in one function, a whole forward pass outgrows wasm3's constant table (64
   // slots in microcontroller builds), and every constant past it costs an operation.
   const hiddenForward = model.layers.slice(0, last).map(
-    (_, l) => `function forward_layer${l}(input: usize): void {\n  ${layerForward(l).join("\n  ")}\n}\n`,
+    (_, l) => `function forward_layer${l}(${l === 0 ? "input: usize" : ""}): void {\n  ${layerForward(l).join("\n  ")}\n}\n`,
   );
-  const forwardLines = [...model.layers.slice(0, last).map((_, l) => `forward_layer${l}(input);`), ...layerForward(last)];
+  const forwardLines = [...model.layers.slice(0, last).map((_, l) => `forward_layer${l}(${l === 0 ? "input" : ""});`), ...layerForward(last)];
 
   const bufferLines = [
     `const INPUT: usize = ${layout.input};`,
